@@ -1,9 +1,37 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-pub mod protocol;
+mod client;
+mod connection;
+mod context;
 mod error;
+mod method;
+pub mod protocol;
+mod router;
+pub mod schema;
+mod server;
+mod state;
+mod streaming;
+mod topics;
 pub mod validate;
 
+#[doc(hidden)]
+pub mod __private;
+
+pub use client::{Client, ClientBuilder};
+pub use connection::{CallOptions, ClientStreamCall, Limits, Peer, Response, StreamSender};
+pub use context::{ConnectionInfo, Context};
 pub use error::{Error, IntoCallError, Never};
-pub use protocol::{Encoding, ErrorCode, Metadata};
+pub use method::{Method, MethodDef};
+pub use protocol::{Encoding, ErrorCode, Metadata, Shape};
+pub use router::{Hook, Router};
+pub use schema::SchemaDocument;
+pub use server::{Publisher, Server};
+pub use state::State;
+pub use streaming::Streaming;
+pub use topics::Notification;
+pub use validate::Validate;
+pub use volley_macros::{model, rpc};
+
+/// `futures` stream traits, for handlers that return `impl Stream`.
+pub use futures_core::Stream;

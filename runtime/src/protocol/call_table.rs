@@ -75,19 +75,21 @@ pub struct CallEntry<S> {
 
 /// What to do with an incoming frame.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Verdict<S> {
     /// A new incoming call was opened; route it and call [`CallTable::route`].
     NewCall,
     /// A frame for an open call: hand it to the call.
     Deliver,
-    /// The callee's final frame for one of our calls: hand it over; the call is closed.
-    Finished,
+    /// A final frame (the callee's answer to our call, or the caller's `CANCEL` of one
+    /// we serve): the call is closed, and here is its slot.
+    Finished(S),
     /// A frame for a call that already finished (it crossed a final frame): drop it.
     Stale,
     /// A connection-level frame (`NOTIFY`, `STATE`, `ERROR`/`WARNING` on id 0).
     Connection,
     /// The frame broke a rule. Answer with `ERROR` on `reply_id` (0 or the call), and if
-    /// `ended` names a call, that call is now closed (cancel its handler / fail it).
+    /// `ended` names a call, that call must be closed with [`CallTable::close`] (which
+    /// hands back its slot, to cancel its handler or fail it).
     Violation(Violation),
 }
 
@@ -196,7 +198,7 @@ impl<S> CallTable<S> {
 
     /// Judges an incoming frame against the rules. A new incoming call gets a
     /// placeholder `slot` that [`CallTable::route`] replaces.
-    pub fn receive(&mut self, frame: &Frame, placeholder: impl FnOnce() -> S) -> Verdict {
+    pub fn receive(&mut self, frame: &Frame, placeholder: impl FnOnce() -> S) -> Verdict<S> {
         let kind = frame.kind();
         let Some(id) = frame.call_id() else { return Verdict::Connection };
         let violation = |code, message: String, ended| {
@@ -246,20 +248,16 @@ impl<S> CallTable<S> {
             let end = Some(Ended::AsCaller(id));
             match kind {
                 FrameKind::Result if !shape.callee_streams() => {
-                    self.calls.remove(&id);
-                    Verdict::Finished
+                    Verdict::Finished(self.calls.remove(&id).expect("entry exists").slot)
                 }
                 FrameKind::Error => {
-                    self.calls.remove(&id);
-                    Verdict::Finished
+                    Verdict::Finished(self.calls.remove(&id).expect("entry exists").slot)
                 }
                 FrameKind::End if shape.callee_streams() => {
-                    self.calls.remove(&id);
-                    Verdict::Finished
+                    Verdict::Finished(self.calls.remove(&id).expect("entry exists").slot)
                 }
                 FrameKind::Item if shape.callee_streams() => {
                     if entry.recv_credit == 0 {
-                        self.calls.remove(&id);
                         return violation(ErrorCode::CREDIT_EXCEEDED, format!("item without credit on call {id}"), end);
                     }
                     entry.recv_credit -= 1;
@@ -268,7 +266,6 @@ impl<S> CallTable<S> {
                 }
                 FrameKind::Meta => {
                     if entry.callee_started {
-                        self.calls.remove(&id);
                         return violation(
                             ErrorCode::PROTOCOL_VIOLATION,
                             format!("leading metadata on call {id} after the callee's first data or metadata"),
@@ -280,14 +277,11 @@ impl<S> CallTable<S> {
                 }
                 FrameKind::Credit | FrameKind::Stop if shape.caller_streams() => Verdict::Deliver,
                 FrameKind::Credit | FrameKind::Stop | FrameKind::Warning => Verdict::Deliver,
-                _ => {
-                    self.calls.remove(&id);
-                    violation(
+                _ => violation(
                         ErrorCode::PROTOCOL_VIOLATION,
                         format!("{} is not allowed from the callee of a {} call", kind.name(), shape_name(shape)),
                         end,
-                    )
-                }
+                    ),
             }
         } else {
             // We are the callee; the frame comes from the caller.
@@ -295,7 +289,6 @@ impl<S> CallTable<S> {
             match kind {
                 FrameKind::Item if shape.caller_streams() && !entry.peer_ended => {
                     if entry.recv_credit == 0 {
-                        self.calls.remove(&id);
                         return violation(ErrorCode::CREDIT_EXCEEDED, format!("item without credit on call {id}"), end);
                     }
                     entry.recv_credit -= 1;
@@ -306,22 +299,17 @@ impl<S> CallTable<S> {
                     Verdict::Deliver
                 }
                 FrameKind::Item | FrameKind::End if entry.peer_ended => {
-                    self.calls.remove(&id);
                     violation(ErrorCode::PROTOCOL_VIOLATION, format!("{} on call {id} after its END", kind.name()), end)
                 }
                 FrameKind::Cancel => {
-                    self.calls.remove(&id);
-                    Verdict::Finished
+                    Verdict::Finished(self.calls.remove(&id).expect("entry exists").slot)
                 }
                 FrameKind::Stop | FrameKind::Credit | FrameKind::Meta | FrameKind::Warning => Verdict::Deliver,
-                _ => {
-                    self.calls.remove(&id);
-                    violation(
+                _ => violation(
                         ErrorCode::PROTOCOL_VIOLATION,
                         format!("{} is not allowed from the caller of a {} call", kind.name(), shape_name(shape)),
                         end,
-                    )
-                }
+                    ),
             }
         }
     }
@@ -354,7 +342,7 @@ mod tests {
     fn end(id: CallId) -> Frame {
         Frame::End { id, trailers: Metadata::new() }
     }
-    fn code(v: Verdict) -> ErrorCode {
+    fn code(v: Verdict<()>) -> ErrorCode {
         match v {
             Verdict::Violation(v) => v.code,
             other => panic!("expected a violation, got {other:?}"),
@@ -400,7 +388,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(s.get(1).is_none(), "the violating call is closed");
+        assert!(s.close(1).is_some(), "the violating call is still there for the transport to close");
     }
 
     #[test]
@@ -427,7 +415,7 @@ mod tests {
         assert_eq!(c.receive(&item(id), || ()), Verdict::Deliver);
         assert_eq!(code(c.receive(&Frame::Meta { id, metadata: Metadata::new() }, || ())), ErrorCode::PROTOCOL_VIOLATION);
         let id = c.open(Shape::Unary, 0, ());
-        assert_eq!(c.receive(&Frame::Result { id, value: p(), trailers: Metadata::new() }, || ()), Verdict::Finished);
+        assert_eq!(c.receive(&Frame::Result { id, value: p(), trailers: Metadata::new() }, || ()), Verdict::Finished(()));
         assert_eq!(c.receive(&Frame::Result { id, value: p(), trailers: Metadata::new() }, || ()), Verdict::Stale);
     }
 }

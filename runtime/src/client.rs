@@ -1,0 +1,161 @@
+//! The Rust client: a connection to a volley server on which it makes calls of every
+//! shape, serves the calls the server makes back, and receives notifications.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::connection::{self, Limits, Peer};
+use crate::context::ConnectionInfo;
+use crate::protocol::{Encoding, ErrorCode, Role};
+use crate::router::Router;
+use crate::topics::Notification;
+use crate::Error;
+
+/// A connection to a volley server. Derefs to [`Peer`], which has the call methods.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), volley::Error> {
+/// let client = volley::Client::connect("ws://127.0.0.1:8000").await?;
+/// let sum: i64 = client.call("add", &serde_json::json!({"a": 1, "b": 2})).await?;
+/// # Ok(()) }
+/// ```
+pub struct Client {
+    peer: Peer,
+    notifications: Option<mpsc::Receiver<Notification>>,
+}
+
+/// Settings for a client connection.
+pub struct ClientBuilder {
+    url: String,
+    encoding: Encoding,
+    router: Router,
+    headers: Vec<(String, String)>,
+    limits: Limits,
+    notify_queue: usize,
+}
+
+impl ClientBuilder {
+    /// The encoding (default JSON).
+    pub fn encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// Methods this client serves for the server to call.
+    pub fn router(mut self, router: Router) -> Self {
+        self.router = router;
+        self
+    }
+
+    /// A header for the upgrade request (a token, a cookie).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Connection limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Connects.
+    pub async fn connect(self) -> Result<Client, Error> {
+        let mut request = self
+            .url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| Error::connection(format!("bad URL {}: {e}", self.url)))?;
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", HeaderValue::from_static(self.encoding.subprotocol()));
+        for (k, v) in &self.headers {
+            let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(k.as_bytes())
+                .map_err(|e| Error::new(ErrorCode::BAD_FRAME, format!("bad header name {k}: {e}")))?;
+            let value = HeaderValue::from_str(v).map_err(|e| Error::new(ErrorCode::BAD_FRAME, format!("bad header value: {e}")))?;
+            request.headers_mut().insert(name, value);
+        }
+        let config = WebSocketConfig::default().write_buffer_size(0).max_message_size(Some(64 << 20));
+        let (ws, response) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+            .await
+            .map_err(|e| Error::connection(format!("could not connect to {}: {e}", self.url)))?;
+        let chosen = response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok());
+        if chosen != Some(self.encoding.subprotocol()) {
+            return Err(Error::connection(format!(
+                "the server did not accept subprotocol {} (it answered {:?})",
+                self.encoding.subprotocol(),
+                chosen
+            )));
+        }
+        let (tx, rx) = mpsc::channel(self.notify_queue);
+        let mut routes = self.router.into_routes();
+        routes.on_notify = Some(tx);
+        let info = ConnectionInfo {
+            id: 0,
+            remote_addr: None,
+            headers: Default::default(),
+            encoding: self.encoding,
+            extensions: Default::default(),
+        };
+        let peer = connection::start(ws, Role::Client, info, Arc::new(routes), self.limits);
+        Ok(Client { peer, notifications: Some(rx) })
+    }
+}
+
+impl Client {
+    /// Connects with JSON and no handlers.
+    pub async fn connect(url: &str) -> Result<Client, Error> {
+        Self::builder(url).connect().await
+    }
+
+    /// Connects with the given encoding.
+    pub async fn connect_with(url: &str, encoding: Encoding) -> Result<Client, Error> {
+        Self::builder(url).encoding(encoding).connect().await
+    }
+
+    /// Settings for a connection to `url` (`ws://host:port`).
+    pub fn builder(url: &str) -> ClientBuilder {
+        ClientBuilder {
+            url: url.to_owned(),
+            encoding: Encoding::Json,
+            router: Router::new(),
+            headers: Vec::new(),
+            limits: Limits::default(),
+            notify_queue: 1024,
+        }
+    }
+
+    /// The peer handle (also reachable through `Deref`).
+    pub fn peer(&self) -> &Peer {
+        &self.peer
+    }
+
+    /// Subscribes to topics (`volley.subscribe`).
+    pub async fn subscribe(&self, topics: &[&str]) -> Result<(), Error> {
+        self.peer.call::<()>("volley.subscribe", &serde_json::json!({ "topics": topics })).await
+    }
+
+    /// Takes the receiver of notifications, state patches and connection notices. It
+    /// holds a bounded number; when it is not read, later ones are dropped.
+    pub fn notifications(&mut self) -> Option<mpsc::Receiver<Notification>> {
+        self.notifications.take()
+    }
+}
+
+impl Deref for Client {
+    type Target = Peer;
+    fn deref(&self) -> &Peer {
+        &self.peer
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.peer.close();
+    }
+}

@@ -1,0 +1,252 @@
+//! Serving calls the peer makes: routing, the handler task, deadlines, cancellation,
+//! panics, and driving a handler's stream under the caller's credit.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::{FutureExt, StreamExt};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use super::{ConnShared, Out, Peer, Slot};
+use crate::context::{CallShared, Context};
+use crate::method::{ItemStream, MethodDef, Outcome};
+use crate::protocol::{CallId, ErrorCode, Frame, Metadata, Payload, DEFAULT_WINDOW};
+use crate::router::Hooks;
+use crate::streaming::Inbox;
+use crate::Error;
+
+/// A new call has passed the table's checks: route it and start its handler.
+pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
+    let Frame::Call { id, method, params, options } = frame else { return };
+    let reject = |error: Error| {
+        conn.table.lock().unwrap().close(id);
+        let _ = conn.out.send(Out::Final(conn.error_frame(id, &error, Metadata::new()), None));
+    };
+    let Some(def) = conn.routes.get(&method) else {
+        let error = if conn.routes.is_empty() {
+            Error::new(ErrorCode::UNIMPLEMENTED, "this peer does not serve calls")
+        } else {
+            Error::new(ErrorCode::METHOD_NOT_FOUND, format!("no method named `{method}`"))
+                .with_data(serde_json::json!({ "method": method }))
+        };
+        return reject(error);
+    };
+    let Ok(permit) = conn.pending.clone().try_acquire_owned() else {
+        return reject(Error::new(ErrorCode::UNAVAILABLE, "too many calls in flight on this connection; retry later"));
+    };
+    let shape = def.shape;
+    let cancel = conn.closed.child_token();
+    let stop = CancellationToken::new();
+    let credit = shape.callee_streams().then(|| Arc::new(Semaphore::new(options.window.unwrap_or(DEFAULT_WINDOW) as usize)));
+    let (inbox_tx, inbox) = if shape.caller_streams() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let control: Arc<dyn crate::streaming::StreamControl> = conn.clone();
+        (Some(tx), Some(Inbox { rx, id, window: conn.limits.window, control }))
+    } else {
+        (None, None)
+    };
+    let call = Arc::new(CallShared {
+        id,
+        method: def.name.clone(),
+        conn: conn.info.clone(),
+        peer: Peer(conn.clone()),
+        state: conn.routes.state.clone(),
+        metadata: Mutex::new(options.metadata),
+        leading: Mutex::new(Metadata::new()),
+        trailers: Mutex::new(Metadata::new()),
+        cancel: cancel.clone(),
+        stop: stop.clone(),
+        deadline: options.timeout_ms.map(|ms| Instant::now() + Duration::from_millis(ms)),
+    });
+    let slot = Slot { inbox: inbox_tx, cancel, stop, credit: credit.clone(), call: Some(call.clone()) };
+    {
+        let mut table = conn.table.lock().unwrap();
+        table.route(id, shape, slot);
+        if shape.caller_streams() {
+            table.granted(id, conn.limits.window);
+            let _ = conn.out.send(Out::Frame(Frame::Credit { id, n: conn.limits.window }));
+        }
+    }
+    let ctx = Context(call);
+    let conn = conn.clone();
+    tokio::spawn(run(conn, def.clone(), ctx, params, inbox, credit, permit));
+}
+
+/// Client metadata arriving during a call: merged into the handler's view.
+pub(super) fn more_metadata(conn: &ConnShared, call: &Arc<CallShared>, mut metadata: Metadata) {
+    if let Err(e) = conn.routes.hooks.before_request_metadata(&Context(call.clone()), &mut metadata) {
+        super::reader::end_call(conn, crate::protocol::Ended::AsCallee(call.id), &e);
+        return;
+    }
+    call.metadata.lock().unwrap().extend(metadata);
+}
+
+async fn run(
+    conn: Arc<ConnShared>,
+    def: Arc<MethodDef>,
+    ctx: Context,
+    params: Payload,
+    inbox: Option<Inbox>,
+    credit: Option<Arc<Semaphore>>,
+    permit: OwnedSemaphorePermit,
+) {
+    let id = ctx.call_id();
+    let hooks = &conn.routes.hooks;
+    let cancel = ctx.0.cancel.clone();
+    let deadline = ctx.deadline();
+    let started = Instant::now();
+    let sleep = async move {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d.into()).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(sleep);
+
+    let result = async {
+        let _running = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Step::Cancelled,
+            _ = &mut sleep => return Step::Deadline,
+            p = conn.running.acquire() => p,
+        };
+        if let Err(e) = hooks.before_request(&ctx).and_then(|_| hooks.before_request_message(&ctx, &params)) {
+            return Step::Done(Outcome::Error(e));
+        }
+        let fut = AssertUnwindSafe((def.handler)(ctx.clone(), params, inbox)).catch_unwind();
+        let outcome = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Step::Cancelled,
+            _ = &mut sleep => return Step::Deadline,
+            r = fut => r,
+        };
+        match outcome {
+            Ok(Outcome::Stream(s)) => drive(&conn, &ctx, s, credit, &cancel, &mut sleep).await,
+            Ok(o) => Step::Done(o),
+            Err(panic) => Step::Done(Outcome::Error(panicked(&ctx, panic))),
+        }
+    }
+    .await;
+
+    let frame = match result {
+        Step::Cancelled => {
+            hooks.after_request(&ctx, Err(&Error::cancelled()), started.elapsed());
+            return;
+        }
+        Step::Deadline => {
+            let e = Error::new(ErrorCode::DEADLINE_EXCEEDED, "the call's deadline passed before it finished");
+            ctx.0.cancel.cancel();
+            hooks.after_request(&ctx, Err(&e), started.elapsed());
+            conn.error_frame(id, &e, take_trailers(&ctx, hooks))
+        }
+        Step::Done(Outcome::Value(mut value)) => {
+            send_leading(&conn, &ctx);
+            if let Err(e) = hooks.before_response_message(&ctx, &mut value) {
+                hooks.after_request(&ctx, Err(&e), started.elapsed());
+                conn.error_frame(id, &e, take_trailers(&ctx, hooks))
+            } else {
+                hooks.after_request(&ctx, Ok(()), started.elapsed());
+                Frame::Result { id, value, trailers: take_trailers(&ctx, hooks) }
+            }
+        }
+        Step::Done(Outcome::Error(e)) => {
+            hooks.after_request(&ctx, Err(&e), started.elapsed());
+            conn.error_frame(id, &e, take_trailers(&ctx, hooks))
+        }
+        Step::Done(Outcome::Stream(_)) => unreachable!("streams are driven to the end"),
+        Step::Ended => {
+            hooks.after_request(&ctx, Ok(()), started.elapsed());
+            Frame::End { id, trailers: take_trailers(&ctx, hooks) }
+        }
+    };
+    conn.finish(id, frame, Some(permit));
+}
+
+enum Step {
+    Cancelled,
+    Deadline,
+    Done(Outcome),
+    Ended,
+}
+
+fn panicked(ctx: &Context, panic: Box<dyn std::any::Any + Send>) -> Error {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    tracing::error!(method = ctx.method(), call = ctx.call_id(), "handler panicked: {what}");
+    Error::internal("the handler failed unexpectedly")
+}
+
+fn take_trailers(ctx: &Context, hooks: &Hooks) -> Metadata {
+    let mut t = std::mem::take(&mut *ctx.0.trailers.lock().unwrap());
+    hooks.before_trailing_metadata(ctx, &mut t);
+    t
+}
+
+/// Sends leading metadata once, before the first item or result, if any was set.
+fn send_leading(conn: &ConnShared, ctx: &Context) {
+    let mut leading = std::mem::take(&mut *ctx.0.leading.lock().unwrap());
+    conn.routes.hooks.before_leading_metadata(ctx, &mut leading);
+    if !leading.is_empty() {
+        conn.send_for_call(ctx.call_id(), Frame::Meta { id: ctx.call_id(), metadata: leading });
+    }
+}
+
+/// Sends a handler's stream, one credit per item; stops after the current item when the
+/// caller asks to stop.
+async fn drive<F: std::future::Future<Output = ()> + Unpin>(
+    conn: &ConnShared,
+    ctx: &Context,
+    mut items: ItemStream,
+    credit: Option<Arc<Semaphore>>,
+    cancel: &CancellationToken,
+    sleep: &mut F,
+) -> Step {
+    let Some(credit) = credit else { return Step::Done(Outcome::Error(Error::internal("stream without credit"))) };
+    let id: CallId = ctx.call_id();
+    let stop = ctx.0.stop.clone();
+    let mut first = true;
+    loop {
+        if stop.is_cancelled() {
+            return Step::Ended;
+        }
+        let permit = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Step::Cancelled,
+            _ = &mut *sleep => return Step::Deadline,
+            _ = stop.cancelled() => return Step::Ended,
+            p = credit.acquire() => p,
+        };
+        if let Ok(p) = permit {
+            p.forget();
+        }
+        let next = AssertUnwindSafe(items.next()).catch_unwind();
+        let item = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Step::Cancelled,
+            _ = &mut *sleep => return Step::Deadline,
+            item = next => item,
+        };
+        match item {
+            Ok(Some(Ok(mut value))) => {
+                if first {
+                    send_leading(conn, ctx);
+                    first = false;
+                }
+                if let Err(e) = conn.routes.hooks.before_response_message(ctx, &mut value) {
+                    return Step::Done(Outcome::Error(e));
+                }
+                if !conn.send_for_call(id, Frame::Item { id, value }) {
+                    return Step::Cancelled;
+                }
+            }
+            Ok(Some(Err(e))) => return Step::Done(Outcome::Error(e)),
+            Ok(None) => return Step::Ended,
+            Err(panic) => return Step::Done(Outcome::Error(panicked(ctx, panic))),
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! One live connection, on either end: the reader that judges incoming frames with the
+//! call table, the writer that batches outgoing frames into one flush, the calls this
+//! end serves and the calls it makes. The server and the client both run this.
+
+mod incoming;
+mod outgoing;
+mod reader;
+mod writer;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio_tungstenite::WebSocketStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::context::{CallShared, ConnectionInfo};
+use crate::protocol::{CallId, CallTable, ErrorBody, Frame, Metadata, Payload, Role};
+use crate::router::Routes;
+use crate::streaming::{InEvent, StreamControl};
+
+pub use outgoing::{CallOptions, ClientStreamCall, Response, StreamSender};
+
+/// Limits that keep one connection from using more than its share.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest frame accepted, in bytes (default 1 MiB). Larger frames are answered with
+    /// `FRAME_TOO_LARGE` and the connection goes on.
+    pub max_frame_size: usize,
+    /// Incoming calls that run at once on one connection (default 256).
+    pub max_concurrent_calls: usize,
+    /// Incoming calls accepted (running or waiting to run) before more are refused with
+    /// `UNAVAILABLE` (default 4096).
+    pub max_pending_calls: usize,
+    /// Credit granted for each incoming stream (default 32 items).
+    pub window: u32,
+    /// Notifications queued for a slow peer before they are dropped (default 256).
+    pub notify_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame_size: 1 << 20,
+            max_concurrent_calls: 256,
+            max_pending_calls: 4096,
+            window: crate::protocol::DEFAULT_WINDOW,
+            notify_queue: 256,
+        }
+    }
+}
+
+/// What the writer sends. A final frame carries the permit of its call, so a peer that
+/// does not read cannot make this end queue more than `max_pending_calls` answers.
+pub(crate) enum Out {
+    Frame(Frame),
+    Final(Frame, Option<OwnedSemaphorePermit>),
+    Notification(Frame),
+    Notice(Frame),
+    Close,
+}
+
+/// What the connection keeps per open call.
+#[derive(Clone, Default)]
+pub(crate) struct Slot {
+    /// Where received items, metadata and finals go.
+    pub inbox: Option<mpsc::UnboundedSender<InEvent>>,
+    /// Cancelled when the call is cancelled or the connection closes.
+    pub cancel: CancellationToken,
+    /// Cancelled when the receiver asks the producer to stop gracefully.
+    pub stop: CancellationToken,
+    /// Items this end may still send.
+    pub credit: Option<Arc<Semaphore>>,
+    /// For incoming calls: the handler's context, to merge client metadata into.
+    pub call: Option<Arc<CallShared>>,
+}
+
+pub(crate) struct ConnShared {
+    pub info: Arc<ConnectionInfo>,
+    pub role: Role,
+    pub table: Mutex<CallTable<Slot>>,
+    pub out: mpsc::UnboundedSender<Out>,
+    pub routes: Arc<Routes>,
+    pub limits: Limits,
+    pub pending: Arc<Semaphore>,
+    pub running: Arc<Semaphore>,
+    pub queued_notices: AtomicUsize,
+    pub queued_notifications: Arc<AtomicUsize>,
+    pub dropped_notifications: AtomicUsize,
+    pub closed: CancellationToken,
+    pub subscriptions: Mutex<crate::topics::Subscriptions>,
+}
+
+/// Connection-level notices kept in the queue at most; more are dropped (a peer that
+/// sends garbage without reading must not grow our memory).
+const MAX_QUEUED_NOTICES: usize = 64;
+
+impl ConnShared {
+    /// Queues a frame for an open call; dropped if the call is no longer open.
+    pub fn send_for_call(&self, id: CallId, frame: Frame) -> bool {
+        let open = self.table.lock().unwrap().get(id).is_some();
+        if open {
+            let _ = self.out.send(Out::Frame(frame));
+        }
+        open
+    }
+
+    /// Queues a call's final frame and closes the call; dropped if it was already closed.
+    pub fn finish(&self, id: CallId, frame: Frame, permit: Option<OwnedSemaphorePermit>) -> bool {
+        let slot = self.table.lock().unwrap().close(id);
+        match slot {
+            Some(_) => {
+                let _ = self.out.send(Out::Final(frame, permit));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Queues a frame that belongs to no open call (answers to bad frames). Bounded.
+    pub fn notice(&self, frame: Frame) {
+        if self.queued_notices.fetch_add(1, Ordering::Relaxed) < MAX_QUEUED_NOTICES {
+            let _ = self.out.send(Out::Notice(frame));
+        } else {
+            self.queued_notices.fetch_sub(1, Ordering::Relaxed);
+            tracing::debug!(conn = self.info.id, "dropping a notice for a peer that does not read");
+        }
+    }
+
+    /// An `ERROR` frame.
+    pub fn error_frame(&self, id: CallId, error: &crate::Error, trailers: Metadata) -> Frame {
+        let data = error.data.as_ref().and_then(|d| self.info.encoding.encode_value(d).ok());
+        Frame::Error { id, error: ErrorBody { code: error.code, message: error.message.clone(), data }, trailers }
+    }
+
+    /// Encodes a value in this connection's encoding.
+    pub fn encode<T: serde::Serialize + ?Sized>(&self, v: &T) -> Result<Payload, crate::Error> {
+        self.info.encoding.encode_value(v).map_err(|e| crate::Error::internal(format!("could not encode: {e}")))
+    }
+
+    /// Fails every open call and stops the writer. Called once when the socket is done.
+    pub fn shut(&self, reason: &str) {
+        if self.closed.is_cancelled() {
+            return;
+        }
+        self.closed.cancel();
+        let slots = self.table.lock().unwrap().drain();
+        for (_, slot) in slots {
+            slot.cancel.cancel();
+            if let Some(inbox) = slot.inbox {
+                let _ = inbox.send(InEvent::Error(crate::Error::connection(reason.to_owned()), Metadata::new()));
+            }
+        }
+        let _ = self.out.send(Out::Close);
+    }
+}
+
+impl StreamControl for ConnShared {
+    fn grant(&self, id: CallId, n: u32) {
+        let mut table = self.table.lock().unwrap();
+        if table.get(id).is_some() {
+            table.granted(id, n);
+            let _ = self.out.send(Out::Frame(Frame::Credit { id, n }));
+        }
+    }
+
+    fn abandon(&self, id: CallId) {
+        let (outbound, slot) = {
+            let mut table = self.table.lock().unwrap();
+            let Some(entry) = table.get(id) else { return };
+            if entry.outbound {
+                (true, table.close(id))
+            } else {
+                (false, None)
+            }
+        };
+        if outbound {
+            // A caller dropped the stream it was reading: cancel the call.
+            if let Some(slot) = slot {
+                slot.cancel.cancel();
+            }
+            let _ = self.out.send(Out::Frame(Frame::Cancel { id, reason: None }));
+        } else {
+            // A handler dropped its input stream: ask the caller to stop sending.
+            let _ = self.out.send(Out::Frame(Frame::Stop { id }));
+        }
+    }
+}
+
+/// A handle to the peer at the other end of a connection: make calls, send
+/// notifications, watch the connection close. Cheap to clone.
+#[derive(Clone)]
+pub struct Peer(pub(crate) Arc<ConnShared>);
+
+impl Peer {
+    /// The connection's id.
+    pub fn connection_id(&self) -> u64 {
+        self.0.info.id
+    }
+
+    /// What is known about the connection.
+    pub fn info(&self) -> &ConnectionInfo {
+        &self.0.info
+    }
+
+    /// True once the connection has closed.
+    pub fn is_closed(&self) -> bool {
+        self.0.closed.is_cancelled()
+    }
+
+    /// Completes when the connection closes.
+    pub async fn closed(&self) {
+        self.0.closed.cancelled().await
+    }
+
+    /// Closes the connection. Calls in flight fail with a connection error.
+    pub fn close(&self) {
+        self.0.shut("the connection was closed");
+    }
+
+    /// Sends a one-way notification on `topic` to this peer, subscribed or not. When
+    /// this end's notification queue for the peer is full (it does not read), the
+    /// notification is dropped and the peer told with a `DATA_LOSS` warning later.
+    pub fn notify<T: serde::Serialize + ?Sized>(&self, topic: &str, value: &T) -> Result<(), crate::Error> {
+        let value = self.0.encode(value)?;
+        crate::topics::enqueue(&self.0, Frame::Notify { topic: topic.to_owned(), value });
+        Ok(())
+    }
+
+    /// Number of calls open on the connection, in both directions.
+    pub fn open_calls(&self) -> usize {
+        self.0.table.lock().unwrap().len()
+    }
+}
+
+impl std::fmt::Debug for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peer").field("connection", &self.0.info.id).finish()
+    }
+}
+
+/// Starts serving a WebSocket: spawns the reader and writer tasks and returns the peer
+/// handle. `routes` are the methods this end serves.
+pub(crate) fn start<S>(
+    ws: WebSocketStream<S>,
+    role: Role,
+    info: ConnectionInfo,
+    routes: Arc<Routes>,
+    limits: Limits,
+) -> Peer
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    use futures_util::StreamExt;
+    let (sink, stream) = ws.split();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(ConnShared {
+        info: Arc::new(info),
+        role,
+        table: Mutex::new(CallTable::new(role)),
+        out: tx,
+        routes,
+        pending: Arc::new(Semaphore::new(limits.max_pending_calls)),
+        running: Arc::new(Semaphore::new(limits.max_concurrent_calls)),
+        limits,
+        queued_notices: AtomicUsize::new(0),
+        queued_notifications: Arc::new(AtomicUsize::new(0)),
+        dropped_notifications: AtomicUsize::new(0),
+        closed: CancellationToken::new(),
+        subscriptions: Mutex::new(Default::default()),
+    });
+    tokio::spawn(writer::run(sink, rx, shared.clone()));
+    tokio::spawn(reader::run(stream, shared.clone()));
+    Peer(shared)
+}

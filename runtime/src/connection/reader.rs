@@ -1,0 +1,223 @@
+//! The reader: decodes each incoming message, judges it with the call table, and hands
+//! it to the call it belongs to. Bad input is answered here and never ends the loop.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use super::{incoming, ConnShared, Out};
+use crate::protocol::{CallId, Encoding, Ended, ErrorBody, ErrorCode, Frame, FrameKind, Metadata, Verdict, Violation};
+use crate::streaming::InEvent;
+use crate::Error;
+
+pub(super) async fn run<R>(mut stream: R, conn: Arc<ConnShared>)
+where
+    R: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
+{
+    let encoding = conn.info.encoding;
+    loop {
+        let msg = tokio::select! {
+            biased;
+            _ = conn.closed.cancelled() => break,
+            msg = stream.next() => msg,
+        };
+        let msg = match msg {
+            Some(Ok(m)) => m,
+            Some(Err(e)) => {
+                tracing::debug!(conn = conn.info.id, "connection error: {e}");
+                conn.shut(&format!("the connection failed: {e}"));
+                return;
+            }
+            None => break,
+        };
+        match msg {
+            Message::Text(t) if encoding == Encoding::Json => on_bytes(&conn, Bytes::from(t)),
+            Message::Binary(b) if encoding == Encoding::MsgPack => on_bytes(&conn, b),
+            Message::Text(t) => wrong_encoding(&conn, t.as_bytes(), "a text frame on volley.v1.msgpack (which uses binary frames)"),
+            Message::Binary(b) => wrong_encoding(&conn, &b, "a binary frame on volley.v1.json (which uses text frames)"),
+            Message::Close(_) => break,
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+        }
+    }
+    conn.shut("the peer closed the connection");
+}
+
+/// Answers a frame that cannot be used, on the call it names when that can be read.
+fn refuse(conn: &ConnShared, kind: Option<FrameKind>, id: Option<CallId>, code: ErrorCode, message: String, data: Option<serde_json::Value>) {
+    let error = Error { code, message, data };
+    if let Some(id) = id.filter(|id| *id != 0) {
+        // A broken CALL from the peer: fail that call so the caller is not left waiting.
+        if kind == Some(FrameKind::Call) && !conn.role.owns(id) {
+            conn.notice(conn.error_frame(id, &error, Metadata::new()));
+            return;
+        }
+        // A broken frame on an open call: the call cannot go on without it.
+        let entry = conn.table.lock().unwrap().get(id).map(|e| e.outbound);
+        if let Some(outbound) = entry {
+            end_call(conn, if outbound { Ended::AsCaller(id) } else { Ended::AsCallee(id) }, &error);
+            return;
+        }
+    }
+    conn.notice(conn.error_frame(0, &error, Metadata::new()));
+}
+
+fn wrong_encoding(conn: &ConnShared, bytes: &[u8], what: &str) {
+    let other = match conn.info.encoding {
+        Encoding::Json => Encoding::MsgPack,
+        Encoding::MsgPack => Encoding::Json,
+    };
+    let (kind, id) = other.peek_head(bytes);
+    refuse(conn, kind, id, ErrorCode::WRONG_ENCODING, format!("wrong encoding: {what}"), None);
+}
+
+fn on_bytes(conn: &Arc<ConnShared>, bytes: Bytes) {
+    let encoding = conn.info.encoding;
+    if bytes.len() > conn.limits.max_frame_size {
+        let (kind, id) = encoding.peek_head(&bytes);
+        let limit = conn.limits.max_frame_size;
+        refuse(
+            conn,
+            kind,
+            id,
+            ErrorCode::FRAME_TOO_LARGE,
+            format!("frame of {} bytes is above the limit of {limit} bytes", bytes.len()),
+            Some(serde_json::json!({ "limit": limit, "size": bytes.len() })),
+        );
+        return;
+    }
+    let frame = match encoding.decode_frame(&bytes) {
+        Ok(f) => f,
+        Err(e) => {
+            let data = serde_json::json!({ "reason": e.reason });
+            refuse(conn, e.kind, e.id, ErrorCode::BAD_FRAME, format!("bad frame: {}", e.reason), Some(data));
+            return;
+        }
+    };
+    on_frame(conn, frame);
+}
+
+fn on_frame(conn: &Arc<ConnShared>, frame: Frame) {
+    let verdict = conn.table.lock().unwrap().receive(&frame, Default::default);
+    match verdict {
+        Verdict::NewCall => incoming::accept(conn, frame),
+        Verdict::Deliver => deliver(conn, frame),
+        Verdict::Finished(slot) => finished(slot, frame, conn.info.encoding),
+        Verdict::Stale => {}
+        Verdict::Connection => crate::topics::on_connection_frame(conn, frame),
+        Verdict::Violation(v) => violation(conn, v),
+    }
+}
+
+fn slot(conn: &ConnShared, id: CallId) -> Option<super::Slot> {
+    conn.table.lock().unwrap().get(id).map(|e| e.slot.clone())
+}
+
+fn deliver(conn: &ConnShared, frame: Frame) {
+    let Some(id) = frame.call_id() else { return };
+    let Some(slot) = slot(conn, id) else { return };
+    match frame {
+        Frame::Item { value, .. } => {
+            if let Some(call) = &slot.call {
+                let ctx = crate::Context(call.clone());
+                if let Err(e) = conn.routes.hooks.before_request_data(&ctx, &value) {
+                    end_call(conn, Ended::AsCallee(id), &e);
+                    return;
+                }
+            }
+            if let Some(inbox) = &slot.inbox {
+                let _ = inbox.send(InEvent::Item(value));
+            }
+        }
+        Frame::End { trailers, .. } => {
+            if let Some(inbox) = &slot.inbox {
+                let _ = inbox.send(InEvent::End(trailers));
+            }
+        }
+        Frame::Meta { metadata, .. } => match &slot.call {
+            // Client metadata for a call we serve: the handler sees it in its context.
+            Some(call) => incoming::more_metadata(conn, call, metadata),
+            // Leading metadata for a call we made.
+            None => {
+                if let Some(inbox) = &slot.inbox {
+                    let _ = inbox.send(InEvent::Meta(metadata));
+                }
+            }
+        },
+        Frame::Credit { n, .. } => {
+            if let Some(credit) = &slot.credit {
+                credit.add_permits((n as usize).min(tokio::sync::Semaphore::MAX_PERMITS - credit.available_permits()));
+            }
+        }
+        Frame::Stop { .. } => slot.stop.cancel(),
+        Frame::Warning { warning, .. } => {
+            tracing::info!(conn = conn.info.id, call = id, code = %warning.code, "warning from peer: {}", warning.message);
+        }
+        _ => {}
+    }
+}
+
+/// A final frame: the call is closed; hand the outcome to whoever waits for it.
+fn finished(slot: super::Slot, frame: Frame, encoding: Encoding) {
+    match frame {
+        Frame::Result { value, trailers, .. } => {
+            if let Some(inbox) = &slot.inbox {
+                let _ = inbox.send(InEvent::Result(value, trailers));
+            }
+        }
+        Frame::Error { error, trailers, .. } => {
+            if let Some(inbox) = &slot.inbox {
+                let _ = inbox.send(InEvent::Error(wire_error(error, encoding), trailers));
+            }
+        }
+        Frame::End { trailers, .. } => {
+            if let Some(inbox) = &slot.inbox {
+                let _ = inbox.send(InEvent::End(trailers));
+            }
+        }
+        Frame::Cancel { .. } => slot.cancel.cancel(),
+        _ => {}
+    }
+}
+
+/// An `ERROR` body received from the peer, as an [`Error`].
+pub(crate) fn wire_error(body: ErrorBody, encoding: Encoding) -> Error {
+    let data = body.data.and_then(|d| encoding.to_json(d.as_bytes()).ok());
+    Error { code: body.code, message: body.message, data }
+}
+
+fn violation(conn: &ConnShared, v: Violation) {
+    let error = Error::new(v.code, v.message.clone());
+    match v.ended {
+        Some(ended) => end_call(conn, ended, &error),
+        None => {
+            let data = serde_json::json!({ "id": v.id, "frame": v.kind.name() });
+            conn.notice(conn.error_frame(0, &error.with_data(data), Metadata::new()));
+        }
+    }
+}
+
+/// Ends an open call because of a broken rule: as its callee with `ERROR`, as its caller
+/// with `CANCEL`, and tells the local side.
+pub(super) fn end_call(conn: &ConnShared, ended: Ended, error: &Error) {
+    match ended {
+        Ended::AsCallee(id) => {
+            let slot = conn.table.lock().unwrap().close(id);
+            if let Some(slot) = slot {
+                slot.cancel.cancel();
+                let _ = conn.out.send(Out::Frame(conn.error_frame(id, error, Metadata::new())));
+            }
+        }
+        Ended::AsCaller(id) => {
+            let slot = conn.table.lock().unwrap().close(id);
+            if let Some(slot) = slot {
+                slot.cancel.cancel();
+                let _ = conn.out.send(Out::Frame(Frame::Cancel { id, reason: Some((error.code, error.message.clone())) }));
+                if let Some(inbox) = slot.inbox {
+                    let _ = inbox.send(InEvent::Error(error.clone(), Metadata::new()));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The router: the methods a peer serves, the state they share, the hooks around them,
+//! and what the introspection document says about them.
+
+mod hooks;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+pub use hooks::Hook;
+pub(crate) use hooks::Hooks;
+
+use crate::method::{Method, MethodDef};
+use crate::schema::{self, SchemaDocument, StateDoc, TopicDoc};
+use crate::state::StateMap;
+
+/// The methods a peer serves, composed from `#[rpc]` functions.
+///
+/// ```ignore
+/// let calc = Router::new().rpc::<add>().rpc::<divide>();
+/// let app = Router::new()
+///     .nest("calc", calc)            // calc.add, calc.divide
+///     .rpc::<version>()
+///     .with_state(Db::connect()?);   // reachable from handlers as State<Db>
+/// ```
+#[derive(Clone, Default)]
+pub struct Router {
+    methods: BTreeMap<String, Arc<MethodDef>>,
+    client_methods: BTreeMap<String, MethodDef>,
+    state: StateMap,
+    hooks: Vec<Arc<dyn Hook>>,
+    topics: Vec<TopicDoc>,
+    states: Vec<StateDoc>,
+    info: schema::ServiceInfo,
+}
+
+impl Router {
+    /// An empty router.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers an `#[rpc]` method: `router.rpc::<add>()`.
+    pub fn rpc<M: Method>(self) -> Self {
+        self.method(M::definition())
+    }
+
+    /// Registers a method definition.
+    ///
+    /// # Panics
+    /// When a method of the same name is already registered, or the name is in the
+    /// reserved `volley.` namespace: both are mistakes in the program, found at start-up.
+    pub fn method(mut self, def: MethodDef) -> Self {
+        assert!(!def.name.starts_with("volley."), "the method name `{}` is in the reserved `volley.` namespace", def.name);
+        let name = def.name.clone();
+        assert!(self.methods.insert(name.clone(), Arc::new(def)).is_none(), "the method `{name}` is registered twice");
+        self
+    }
+
+    /// Declares a method that this peer calls on the other side (a server calling its
+    /// clients). It appears in the schema with `"side": "client"`, so generated SDKs
+    /// ask their users to implement it.
+    pub fn calls_peer<M: Method>(mut self) -> Self {
+        let def = M::definition();
+        self.client_methods.insert(def.name.clone(), def);
+        self
+    }
+
+    /// Mounts every method of `other` under `prefix.` (its state and hooks come along).
+    pub fn nest(mut self, prefix: &str, other: Router) -> Self {
+        let prefix = prefix.trim_end_matches('.');
+        for (_, def) in other.methods {
+            self = self.method(Arc::unwrap_or_clone(def).prefixed(prefix));
+        }
+        for (_, def) in other.client_methods {
+            let def = def.prefixed(prefix);
+            self.client_methods.insert(def.name.clone(), def);
+        }
+        self.state.extend(&other.state);
+        self.hooks.extend(other.hooks);
+        self.topics.extend(other.topics);
+        self.states.extend(other.states);
+        self
+    }
+
+    /// Adds every method of `other` as it is.
+    pub fn merge(self, other: Router) -> Self {
+        let mut this = self;
+        for (_, def) in other.methods {
+            this = this.method(Arc::unwrap_or_clone(def));
+        }
+        this.client_methods.extend(other.client_methods);
+        this.state.extend(&other.state);
+        this.hooks.extend(other.hooks);
+        this.topics.extend(other.topics);
+        this.states.extend(other.states);
+        this
+    }
+
+    /// Makes `value` available to handlers as `State<T>`.
+    pub fn with_state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
+    /// Adds a lifecycle hook. Hooks run in the order they were added.
+    pub fn hook(mut self, hook: impl Hook) -> Self {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Declares a notification topic and the type of its messages, for the schema.
+    pub fn topic<T: schemars::JsonSchema>(mut self, name: &str, description: &str) -> Self {
+        self.topics.push(TopicDoc::new::<T>(name, description));
+        self
+    }
+
+    /// Declares a shared state and its type, for the schema.
+    pub fn shared_state<T: schemars::JsonSchema>(mut self, name: &str, description: &str) -> Self {
+        self.states.push(StateDoc::new::<T>(name, description));
+        self
+    }
+
+    /// Names the service in the schema.
+    pub fn named(mut self, name: &str, version: &str, description: &str) -> Self {
+        self.info = schema::ServiceInfo { name: name.into(), version: version.into(), description: description.into() };
+        self
+    }
+
+    /// The method definitions, by name.
+    pub fn methods(&self) -> impl Iterator<Item = &MethodDef> {
+        self.methods.values().map(|d| &**d)
+    }
+
+    /// The introspection document describing this router.
+    pub fn schema(&self) -> SchemaDocument {
+        schema::build(&self.info, self.methods.values().map(|d| &**d), self.client_methods.values(), &self.topics, &self.states)
+    }
+
+    pub(crate) fn into_routes(self) -> Routes {
+        Routes {
+            methods: self.methods.into_iter().collect(),
+            state: Arc::new(self.state),
+            hooks: Hooks(self.hooks),
+            on_notify: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router").field("methods", &self.methods.keys().collect::<Vec<_>>()).finish_non_exhaustive()
+    }
+}
+
+/// What a live connection needs from a router.
+pub(crate) struct Routes {
+    pub methods: HashMap<String, Arc<MethodDef>>,
+    pub state: Arc<StateMap>,
+    pub hooks: Hooks,
+    /// Where notifications and state patches from the peer go (the client side).
+    pub on_notify: Option<crate::topics::NotifySink>,
+}
+
+impl Routes {
+    pub fn get(&self, name: &str) -> Option<&Arc<MethodDef>> {
+        self.methods.get(name)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.methods.is_empty()
+    }
+
+    pub fn add(&mut self, def: MethodDef) {
+        self.methods.insert(def.name.clone(), Arc::new(def));
+    }
+}

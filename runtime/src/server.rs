@@ -1,0 +1,353 @@
+//! The HTTP + WebSocket server: upgrade and subprotocol negotiation on `/`, the schema
+//! at `GET /schema`, health at `GET /healthz`, graceful shutdown.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::http::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role as WsRole, WebSocketConfig};
+use tokio_tungstenite::WebSocketStream;
+
+use crate::connection::{self, Limits, Peer};
+use crate::context::ConnectionInfo;
+use crate::protocol::{Encoding, ErrorCode, Frame, Role};
+use crate::router::{Router, Routes};
+use crate::schema::SubscribeParams;
+use crate::Error;
+
+type Body = Full<Bytes>;
+
+/// A volley server: serves a [`Router`] over WebSocket, with its schema and a health
+/// check over plain HTTP.
+///
+/// ```no_run
+/// # async fn run(router: volley::Router) -> std::io::Result<()> {
+/// let server = volley::Server::new(router);
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// server.serve(listener).await
+/// # }
+/// ```
+pub struct Server {
+    shared: Arc<ServerShared>,
+    drain_timeout: Duration,
+}
+
+struct ServerShared {
+    routes: Arc<Routes>,
+    schema_json: Bytes,
+    limits: Limits,
+    ws_config: WebSocketConfig,
+    trust_forwarded: bool,
+    conns: Mutex<HashMap<u64, Peer>>,
+    shutting_down: AtomicBool,
+}
+
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+impl Server {
+    /// A server for `router` with default limits.
+    pub fn new(router: Router) -> Self {
+        Self::with_limits(router, Limits::default())
+    }
+
+    /// A server for `router` with the given limits.
+    pub fn with_limits(router: Router, limits: Limits) -> Self {
+        let schema = router.schema();
+        let schema_json = Bytes::from(serde_json::to_vec_pretty(&schema).expect("the schema is plain JSON"));
+        let schema_value: Arc<serde_json::Value> = Arc::new(serde_json::to_value(&schema).expect("plain JSON"));
+        let mut routes = router.into_routes();
+        routes.add(crate::method::unary::<NoParams, serde_json::Value, _, _>(
+            crate::method::MethodInfo { name: "volley.introspect", docs: "Returns the introspection document.", deprecated: None },
+            <crate::Never as crate::IntoCallError>::error_schema,
+            move |_, _| {
+                let v = schema_value.clone();
+                async move { Ok((*v).clone()) }
+            },
+        ));
+        for (name, on) in [("volley.subscribe", true), ("volley.unsubscribe", false)] {
+            routes.add(crate::method::unary::<SubscribeParams, (), _, _>(
+                crate::method::MethodInfo { name, docs: "Subscriptions.", deprecated: None },
+                <crate::Never as crate::IntoCallError>::error_schema,
+                move |ctx, p: SubscribeParams| async move {
+                    let mut subs = ctx.peer().0.subscriptions.lock().unwrap();
+                    if on {
+                        subs.topics.extend(p.topics);
+                        subs.states.extend(p.states);
+                    } else {
+                        subs.topics.retain(|t| !p.topics.contains(t));
+                        subs.states.retain(|s| !p.states.contains(s));
+                    }
+                    Ok(())
+                },
+            ));
+        }
+        // tungstenite's own limit is a hard cap far above ours, so a frame over our limit
+        // is answered with FRAME_TOO_LARGE instead of closing the connection.
+        let hard_cap = (limits.max_frame_size.saturating_mul(4)).max(64 << 20);
+        let ws_config = WebSocketConfig::default()
+            .read_buffer_size(4096)
+            .write_buffer_size(0)
+            .max_message_size(Some(hard_cap))
+            .max_frame_size(Some(hard_cap));
+        Server {
+            shared: Arc::new(ServerShared {
+                routes: Arc::new(routes),
+                schema_json,
+                limits,
+                ws_config,
+                trust_forwarded: false,
+                conns: Mutex::new(HashMap::new()),
+                shutting_down: AtomicBool::new(false),
+            }),
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Takes the client's address from `Forwarded` / `X-Forwarded-For` headers. Only
+    /// for servers behind a proxy that sets them.
+    pub fn trust_forwarded_headers(mut self) -> Self {
+        Arc::get_mut(&mut self.shared).expect("configure the server before serving").trust_forwarded = true;
+        self
+    }
+
+    /// How long a graceful shutdown waits for calls in flight (default 30 s).
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
+        self
+    }
+
+    /// A handle for publishing notifications to subscribed connections.
+    pub fn publisher(&self) -> Publisher {
+        Publisher(self.shared.clone())
+    }
+
+    /// Serves until Ctrl-C, then shuts down gracefully.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        self.serve_with_shutdown(listener, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets calls in flight
+    /// finish (up to the drain timeout), and closes every connection.
+    pub async fn serve_with_shutdown(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        tokio::pin!(shutdown);
+        loop {
+            let (tcp, remote) = tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = tcp.set_nodelay(true);
+            let shared = self.shared.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let shared = shared.clone();
+                    async move { Ok::<_, Infallible>(handle(shared, req, remote)) }
+                });
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .with_upgrades();
+                if let Err(e) = conn.await {
+                    tracing::debug!("http connection ended: {e}");
+                }
+            });
+        }
+        self.shared.shutting_down.store(true, Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + self.drain_timeout;
+        loop {
+            let busy = self.shared.conns.lock().unwrap().values().any(|p| p.open_calls() > 0);
+            if !busy || tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let peers: Vec<Peer> = self.shared.conns.lock().unwrap().drain().map(|(_, p)| p).collect();
+        for p in peers {
+            p.close();
+        }
+        Ok(())
+    }
+}
+
+/// Publishes notifications to every connection subscribed to a topic.
+#[derive(Clone)]
+pub struct Publisher(Arc<ServerShared>);
+
+impl Publisher {
+    /// Sends `value` on `topic` to every subscribed connection; returns how many.
+    pub fn publish<T: serde::Serialize + ?Sized>(&self, topic: &str, value: &T) -> Result<usize, Error> {
+        let peers: Vec<Peer> = self.0.conns.lock().unwrap().values().cloned().collect();
+        let mut encoded: [Option<crate::protocol::Payload>; 2] = [None, None];
+        let mut n = 0;
+        for p in peers {
+            if !p.0.subscriptions.lock().unwrap().wants_topic(topic) {
+                continue;
+            }
+            let slot = &mut encoded[p.0.info.encoding as usize];
+            if slot.is_none() {
+                *slot = Some(p.0.encode(value)?);
+            }
+            let value = slot.clone().expect("just set");
+            crate::topics::enqueue(&p.0, Frame::Notify { topic: topic.to_owned(), value });
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Number of open connections.
+    pub fn connections(&self) -> usize {
+        self.0.conns.lock().unwrap().len()
+    }
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct NoParams {}
+
+impl crate::validate::Validate for NoParams {
+    fn validate(&self, _: &mut crate::validate::Violations) {}
+}
+
+fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+fn handle(shared: Arc<ServerShared>, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+    let is_upgrade = req
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    match (req.method().as_str(), req.uri().path(), is_upgrade) {
+        ("GET", "/", true) => upgrade(shared, req, remote),
+        ("GET", "/schema", _) => {
+            let mut r = Response::new(Full::new(shared.schema_json.clone()));
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            r
+        }
+        ("GET", "/healthz", _) => {
+            if shared.shutting_down.load(Ordering::SeqCst) {
+                text(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
+            } else {
+                text(StatusCode::OK, "ok\n")
+            }
+        }
+        ("GET", "/", false) => text(
+            StatusCode::UPGRADE_REQUIRED,
+            "volley: this is a WebSocket endpoint; connect with subprotocol volley.v1.json or volley.v1.msgpack. The schema is at /schema.\n",
+        ),
+        _ => text(StatusCode::NOT_FOUND, "volley: not found; try / (WebSocket), /schema or /healthz\n"),
+    }
+}
+
+fn forwarded_addr(req: &Request<Incoming>) -> Option<SocketAddr> {
+    let h = req.headers();
+    let from_forwarded = h.get("forwarded").and_then(|v| v.to_str().ok()).and_then(|v| {
+        v.split([';', ',']).find_map(|part| {
+            let (k, val) = part.trim().split_once('=')?;
+            if !k.eq_ignore_ascii_case("for") {
+                return None;
+            }
+            let val = val.trim_matches('"');
+            val.parse::<SocketAddr>().ok().or_else(|| {
+                val.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().ok().map(|ip| SocketAddr::new(ip, 0))
+            })
+        })
+    });
+    from_forwarded.or_else(|| {
+        let first = h.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().to_owned();
+        first.parse::<SocketAddr>().ok().or_else(|| first.parse::<std::net::IpAddr>().ok().map(|ip| SocketAddr::new(ip, 0)))
+    })
+}
+
+fn upgrade(shared: Arc<ServerShared>, mut req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+    let offered: Vec<String> = req
+        .headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_owned())
+        .collect();
+    let Some(encoding) = offered.iter().find_map(|p| Encoding::from_subprotocol(p)) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "volley: no supported WebSocket subprotocol offered (got: {}); offer volley.v1.json or volley.v1.msgpack in Sec-WebSocket-Protocol\n",
+                if offered.is_empty() { "none".to_owned() } else { offered.join(", ") }
+            ),
+        );
+    };
+    let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
+        return text(StatusCode::BAD_REQUEST, "volley: missing Sec-WebSocket-Key\n");
+    };
+    if shared.shutting_down.load(Ordering::SeqCst) {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "volley: shutting down\n");
+    }
+    let remote = if shared.trust_forwarded { forwarded_addr(&req).or(Some(remote)) } else { Some(remote) };
+    if let Err(e) = shared.routes.hooks.before_connection(req.headers(), remote) {
+        let status = match e.code {
+            ErrorCode::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+            ErrorCode::PERMISSION_DENIED => StatusCode::FORBIDDEN,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        return text(status, format!("volley: {}\n", e.message));
+    }
+    let headers = std::mem::take(req.headers_mut());
+    let on_upgrade = hyper::upgrade::on(req);
+    tokio::spawn(async move {
+        let upgraded = match on_upgrade.await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::debug!("upgrade failed: {e}");
+                return;
+            }
+        };
+        let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), WsRole::Server, Some(shared.ws_config)).await;
+        let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+        let info = ConnectionInfo { id, remote_addr: remote, headers, encoding, extensions: Default::default() };
+        if let Err(e) = shared.routes.hooks.after_accept(&info) {
+            tracing::info!(conn = id, "connection refused by a hook: {}", e.message);
+            let mut ws = ws;
+            let _ = ws.close(None).await;
+            return;
+        }
+        let peer = connection::start(ws, Role::Server, info, shared.routes.clone(), shared.limits.clone());
+        shared.conns.lock().unwrap().insert(id, peer.clone());
+        peer.closed().await;
+        shared.conns.lock().unwrap().remove(&id);
+        shared.routes.hooks.after_connection(peer.info());
+    });
+    let mut res = Response::new(Full::new(Bytes::new()));
+    *res.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = res.headers_mut();
+    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(header::SEC_WEBSOCKET_ACCEPT, HeaderValue::from_str(&derive_accept_key(key.as_bytes())).expect("base64"));
+    h.insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(encoding.subprotocol()));
+    res
+}
+

@@ -1,0 +1,145 @@
+//! `Streaming<T>`: a stream of items arriving from the peer, with credit returned as
+//! they are consumed.
+
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use futures_core::Stream;
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+
+use crate::protocol::{CallId, Encoding, Metadata, Payload};
+use crate::Error;
+
+/// What the connection delivers to a call's receiving end.
+#[derive(Debug)]
+pub(crate) enum InEvent {
+    /// Leading metadata (caller side) or more client metadata (callee side).
+    Meta(Metadata),
+    /// A stream item.
+    Item(Payload),
+    /// The sender's stream ended, with trailers.
+    End(Metadata),
+    /// The final value (caller side of unary / client-stream calls).
+    Result(Payload, Metadata),
+    /// The call failed.
+    Error(Error, Metadata),
+}
+
+/// The connection's side of a stream's receiving end: it grants credit and, when the
+/// receiver goes away early, cancels or stops the call.
+pub(crate) trait StreamControl: Send + Sync {
+    /// Grants `n` more items on call `id`.
+    fn grant(&self, id: CallId, n: u32);
+    /// The receiver was dropped before the stream finished.
+    fn abandon(&self, id: CallId);
+}
+
+/// The receiving end of a call's incoming events.
+pub(crate) struct Inbox {
+    pub rx: mpsc::UnboundedReceiver<InEvent>,
+    pub id: CallId,
+    pub window: u32,
+    pub control: Arc<dyn StreamControl>,
+}
+
+/// A stream of `T` sent by the peer: the client stream a handler receives, or the server
+/// stream a client reads. Yields `Err` once if the stream fails, then ends.
+///
+/// Credit is returned to the sender as items are consumed (half a window at a time),
+/// so a fast reader never waits and a slow one never makes the sender buffer more than
+/// the window. Dropping it before the end cancels (or, for a handler's input, stops)
+/// the stream on the other side.
+pub struct Streaming<T> {
+    inbox: Inbox,
+    encoding: Encoding,
+    consumed: u32,
+    done: bool,
+    leading: Option<Metadata>,
+    trailers: Option<Metadata>,
+    _item: PhantomData<fn() -> T>,
+}
+
+impl<T> Streaming<T> {
+    pub(crate) fn new(inbox: Inbox, encoding: Encoding) -> Self {
+        Streaming { inbox, encoding, consumed: 0, done: false, leading: None, trailers: None, _item: PhantomData }
+    }
+
+    /// The leading metadata the sender attached, once it has arrived.
+    pub fn leading_metadata(&self) -> Option<&Metadata> {
+        self.leading.as_ref()
+    }
+
+    /// The trailing metadata, once the stream has ended.
+    pub fn trailers(&self) -> Option<&Metadata> {
+        self.trailers.as_ref()
+    }
+
+    /// True once the stream has ended or failed.
+    pub fn is_finished(&self) -> bool {
+        self.done
+    }
+}
+
+impl<T: DeserializeOwned> Stream for Streaming<T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            let event = match this.inbox.rx.poll_recv(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(Error::cancelled())));
+                }
+                Poll::Ready(Some(e)) => e,
+            };
+            match event {
+                InEvent::Meta(m) => {
+                    this.leading.get_or_insert_with(Metadata::new).extend(m);
+                }
+                InEvent::Item(p) => {
+                    this.consumed += 1;
+                    if this.consumed >= (this.inbox.window / 2).max(1) {
+                        this.inbox.control.grant(this.inbox.id, this.consumed);
+                        this.consumed = 0;
+                    }
+                    let item = this.encoding.decode_value::<T>(p.as_bytes()).map_err(|e| {
+                        Error::new(crate::ErrorCode::INVALID_PARAMS, format!("stream item does not fit: {e}"))
+                    });
+                    return Poll::Ready(Some(item));
+                }
+                InEvent::End(t) | InEvent::Result(_, t) => {
+                    this.done = true;
+                    this.trailers = Some(t);
+                    return Poll::Ready(None);
+                }
+                InEvent::Error(e, t) => {
+                    this.done = true;
+                    this.trailers = Some(t);
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+        }
+    }
+}
+
+impl<T> Drop for Streaming<T> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.inbox.control.abandon(self.inbox.id);
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Streaming<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Streaming").field("call", &self.inbox.id).field("done", &self.done).finish()
+    }
+}

@@ -1,0 +1,110 @@
+//! Notifications on named topics, and the subscriptions that route them (PROTOCOL.md
+//! section 10). A slow peer never makes this end queue without bound: past the limit,
+//! notifications are dropped and counted, and the peer is told with a `DATA_LOSS`
+//! warning once its queue drains.
+
+use std::sync::atomic::Ordering;
+
+use tokio::sync::mpsc;
+
+use crate::connection::{ConnShared, Out};
+use crate::protocol::{ErrorBody, ErrorCode, Frame, Payload};
+
+/// What a connection subscribed to.
+#[derive(Debug, Default)]
+pub(crate) struct Subscriptions {
+    pub topics: Vec<String>,
+    pub states: Vec<String>,
+}
+
+impl Subscriptions {
+    /// True if `topic` matches a subscription (`chat.*` matches `chat.room1`).
+    pub fn wants_topic(&self, topic: &str) -> bool {
+        self.topics.iter().any(|p| matches(p, topic))
+    }
+}
+
+/// `pattern` is a name or a `prefix.*`.
+pub(crate) fn matches(pattern: &str, topic: &str) -> bool {
+    match pattern.strip_suffix(".*") {
+        Some(prefix) => topic.len() > prefix.len() + 1 && topic.starts_with(prefix) && topic.as_bytes()[prefix.len()] == b'.',
+        None => pattern == topic || pattern == "*",
+    }
+}
+
+/// A notification or state patch received from the peer.
+#[derive(Debug, Clone)]
+pub enum Notification {
+    /// `NOTIFY`: a message on a topic.
+    Topic {
+        /// The topic.
+        topic: String,
+        /// The message, as JSON.
+        value: serde_json::Value,
+    },
+    /// `STATE`: a JSON Patch for a shared state.
+    State {
+        /// The state's name.
+        name: String,
+        /// The patch (RFC 6902), as JSON.
+        patch: serde_json::Value,
+    },
+    /// An `ERROR` or `WARNING` frame on id 0: something about the connection's traffic.
+    Connection {
+        /// True for `WARNING`.
+        warning: bool,
+        /// The code.
+        code: ErrorCode,
+        /// The message.
+        message: String,
+    },
+}
+
+/// Where a client's incoming notifications go: a bounded channel.
+pub(crate) type NotifySink = mpsc::Sender<Notification>;
+
+/// Queues a notification for the peer, or drops and counts it when the queue is full.
+pub(crate) fn enqueue(conn: &ConnShared, frame: Frame) {
+    if conn.queued_notifications.fetch_add(1, Ordering::Relaxed) < conn.limits.notify_queue {
+        let _ = conn.out.send(Out::Notification(frame));
+    } else {
+        conn.queued_notifications.fetch_sub(1, Ordering::Relaxed);
+        conn.dropped_notifications.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// After a flush: if notifications were dropped and the queue has drained, tell the peer.
+pub(crate) fn after_flush(conn: &ConnShared) {
+    if conn.queued_notifications.load(Ordering::Relaxed) == 0 {
+        let dropped = conn.dropped_notifications.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            let data = conn.encode(&serde_json::json!({ "dropped": dropped })).ok();
+            conn.notice(Frame::Warning {
+                id: 0,
+                warning: ErrorBody { code: ErrorCode::DATA_LOSS, message: "notifications dropped".into(), data },
+            });
+        }
+    }
+}
+
+/// A connection-level frame from the peer.
+pub(crate) fn on_connection_frame(conn: &ConnShared, frame: Frame) {
+    let json = |p: &Payload| conn.info.encoding.to_json(p.as_bytes()).unwrap_or(serde_json::Value::Null);
+    let n = match &frame {
+        Frame::Notify { topic, value } => Notification::Topic { topic: topic.clone(), value: json(value) },
+        Frame::State { name, patch } => Notification::State { name: name.clone(), patch: json(patch) },
+        Frame::Error { error, .. } => {
+            tracing::warn!(conn = conn.info.id, code = %error.code, "peer reports: {}", error.message);
+            Notification::Connection { warning: false, code: error.code, message: error.message.clone() }
+        }
+        Frame::Warning { warning, .. } => {
+            tracing::info!(conn = conn.info.id, code = %warning.code, "peer warns: {}", warning.message);
+            Notification::Connection { warning: true, code: warning.code, message: warning.message.clone() }
+        }
+        _ => return,
+    };
+    if let Some(sink) = &conn.routes.on_notify {
+        // Bounded: a local consumer that does not keep up loses notifications, not memory.
+        let _ = sink.try_send(n);
+    }
+}

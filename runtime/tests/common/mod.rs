@@ -1,0 +1,52 @@
+//! Shared test fixtures: a server on a free port, raw WebSocket access for sending
+//! hand-made (and broken) frames.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use volley::{Router, Server};
+
+/// Serves `router` on 127.0.0.1 on a free port until the test ends.
+pub async fn serve(router: Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(Server::new(router).serve_with_shutdown(listener, std::future::pending()));
+    addr
+}
+
+pub fn url(addr: SocketAddr) -> String {
+    format!("ws://{addr}")
+}
+
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A raw WebSocket with the given subprotocol.
+pub async fn raw(addr: SocketAddr, subprotocol: &str) -> Ws {
+    let mut req = url(addr).into_client_request().unwrap();
+    req.headers_mut().insert("sec-websocket-protocol", subprotocol.parse().unwrap());
+    tokio_tungstenite::connect_async(req).await.unwrap().0
+}
+
+pub async fn send_text(ws: &mut Ws, text: &str) {
+    ws.send(Message::text(text.to_owned())).await.unwrap();
+}
+
+/// The next text frame, parsed as JSON (skipping pings).
+pub async fn recv_json(ws: &mut Ws) -> serde_json::Value {
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+            .await
+            .expect("a frame within 5 s")
+            .expect("the connection is open")
+            .unwrap();
+        match msg {
+            Message::Text(t) => return serde_json::from_str(t.as_str()).unwrap(),
+            Message::Binary(b) => return rmp_serde::from_slice(&b).unwrap(),
+            _ => continue,
+        }
+    }
+}
