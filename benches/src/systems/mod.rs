@@ -1,0 +1,136 @@
+//! The systems compared, each as a server and a client that run in separate processes.
+
+pub mod handwritten;
+pub mod jsonrpsee;
+pub mod juggler;
+pub mod raw_echo;
+pub mod tarpc;
+pub mod volley;
+pub mod ws;
+
+use std::net::SocketAddr;
+
+use crate::measure::wire::Framing;
+use crate::scenario::{ClientReport, Gate, Plan, Scenario};
+
+/// One system under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum System {
+    /// volley with `volley.v1.json`.
+    VolleyJson,
+    /// volley with `volley.v1.msgpack`.
+    VolleyMsgPack,
+    /// The hand-written tokio-tungstenite + serde_json loop: the floor for any RPC layer.
+    Handwritten,
+    /// A raw tokio-tungstenite echo, one flush per burst.
+    RawEcho,
+    /// jsonrpsee server and ws-client.
+    Jsonrpsee,
+    /// tarpc over TCP with bincode.
+    Tarpc,
+    /// hat-juggler's Python server.
+    Juggler,
+}
+
+impl System {
+    /// Every system, in report order.
+    pub const ALL: [System; 7] = [
+        System::VolleyJson,
+        System::VolleyMsgPack,
+        System::Handwritten,
+        System::RawEcho,
+        System::Jsonrpsee,
+        System::Tarpc,
+        System::Juggler,
+    ];
+
+    /// The name used on the command line and in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            System::VolleyJson => "volley-json",
+            System::VolleyMsgPack => "volley-msgpack",
+            System::Handwritten => "handwritten",
+            System::RawEcho => "raw-echo",
+            System::Jsonrpsee => "jsonrpsee",
+            System::Tarpc => "tarpc",
+            System::Juggler => "hat-juggler",
+        }
+    }
+
+    /// The name shown in the report.
+    pub fn label(self) -> &'static str {
+        match self {
+            System::VolleyJson => "volley (JSON)",
+            System::VolleyMsgPack => "volley (MessagePack)",
+            System::Handwritten => "hand-written loop (floor)",
+            System::RawEcho => "raw tungstenite echo",
+            System::Jsonrpsee => "jsonrpsee 0.26",
+            System::Tarpc => "tarpc 0.38 (TCP, bincode)",
+            System::Juggler => "hat-juggler 0.7 (Python)",
+        }
+    }
+
+    /// Parses a command-line name.
+    pub fn parse(s: &str) -> Option<System> {
+        System::ALL.into_iter().find(|sys| sys.name() == s)
+    }
+
+    /// How the system's bytes are framed on the wire.
+    pub fn framing(self) -> Framing {
+        match self {
+            System::Tarpc => Framing::LengthDelimited,
+            _ => Framing::WebSocket,
+        }
+    }
+
+    /// `Err(reason)` when the system cannot express a scenario at all.
+    pub fn supports(self, scenario: Scenario) -> Result<(), &'static str> {
+        match (self, scenario) {
+            (System::VolleyJson | System::VolleyMsgPack, _) if !volley::AVAILABLE => Err(volley::PENDING),
+            (System::RawEcho, Scenario::Stream) => Err("an echo has no server stream"),
+            (System::Tarpc, Scenario::Stream) => Err("tarpc has no server streams"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Runs `system`'s server on `addr` until the process is killed.
+pub fn serve(system: System, addr: SocketAddr, cpu: Option<usize>) -> anyhow::Result<()> {
+    if system == System::Juggler {
+        return Err(juggler::exec_server(addr, cpu));
+    }
+    // One worker thread: the server gets one core, as a multi-threaded runtime would
+    // size itself on a one-core machine.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    rt.block_on(async move {
+        let std_listener = std::net::TcpListener::bind(addr)?;
+        std_listener.set_nonblocking(true)?;
+        println!("LISTENING {addr}");
+        match system {
+            System::VolleyJson | System::VolleyMsgPack => volley::serve(tokio::net::TcpListener::from_std(std_listener)?).await,
+            System::Handwritten => handwritten::serve(tokio::net::TcpListener::from_std(std_listener)?).await,
+            System::RawEcho => raw_echo::serve(tokio::net::TcpListener::from_std(std_listener)?).await,
+            System::Jsonrpsee => jsonrpsee::serve(std_listener).await,
+            System::Tarpc => tarpc::serve(tokio::net::TcpListener::from_std(std_listener)?).await,
+            System::Juggler => unreachable!(),
+        }
+    })
+}
+
+/// Runs one client scenario of `system` against the server at `addr`.
+pub fn client(system: System, scenario: Scenario, addr: SocketAddr, plan: &Plan) -> anyhow::Result<ClientReport> {
+    // Every client runs on a single-threaded runtime on its own core.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut gate = Gate::new();
+    rt.block_on(async {
+        match system {
+            System::VolleyJson => volley::client(volley::Codec::Json, scenario, addr, plan, &mut gate).await,
+            System::VolleyMsgPack => volley::client(volley::Codec::MsgPack, scenario, addr, plan, &mut gate).await,
+            System::Handwritten => handwritten::client(scenario, addr, plan, &mut gate).await,
+            System::RawEcho => raw_echo::client(scenario, addr, plan, &mut gate).await,
+            System::Jsonrpsee => jsonrpsee::client(scenario, addr, plan, &mut gate).await,
+            System::Tarpc => tarpc::client(scenario, addr, plan, &mut gate).await,
+            System::Juggler => juggler::client(scenario, addr, plan, &mut gate).await,
+        }
+    })
+}
