@@ -1,0 +1,106 @@
+//! The `volley` command line: `volley generate <language>` and `volley schema`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::ir::Service;
+use crate::output::{write_all, GenerateError, Settings};
+use crate::{load, typescript, Language};
+
+/// Generates typed client SDKs from a volley server's schema.
+#[derive(Debug, Parser)]
+#[command(name = "volley", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a client SDK.
+    Generate {
+        /// The SDK's language.
+        language: LanguageArg,
+        /// The schema: a file, or a server's http:// (or ws://) URL.
+        #[arg(long)]
+        schema: String,
+        /// The folder to write the package to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// The package's name (default: derived from the service's name).
+        #[arg(long)]
+        package_name: Option<String>,
+        /// The package's version (default: the service's version).
+        #[arg(long)]
+        package_version: Option<String>,
+    },
+    /// Print a server's schema document.
+    Schema {
+        /// The server's http:// (or ws://) URL, or a schema file.
+        url: String,
+    },
+}
+
+/// The languages `volley generate` accepts.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LanguageArg {
+    /// TypeScript (npm package, ES modules).
+    Typescript,
+    /// Python.
+    Python,
+}
+
+impl From<LanguageArg> for Language {
+    fn from(l: LanguageArg) -> Language {
+        match l {
+            LanguageArg::Typescript => Language::TypeScript,
+            LanguageArg::Python => Language::Python,
+        }
+    }
+}
+
+/// Renders the SDK of `service` in `language`.
+pub fn generate(language: Language, service: &Service, settings: &Settings) -> Result<Vec<crate::OutputFile>, GenerateError> {
+    match language {
+        Language::TypeScript => typescript::generate(service, settings),
+        Language::Python => Err(GenerateError::Unsupported("the Python generator is not available yet".into())),
+    }
+}
+
+/// Runs the command line; errors are printed to stderr.
+pub fn run(cli: Cli) -> ExitCode {
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Schema { url } => {
+            let text = load::fetch_text(&url)?;
+            let doc: serde_json::Value = serde_json::from_str(&text)?;
+            load::parse(&url, &text)?;
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(())
+        }
+        Command::Generate { language, schema, out, package_name, package_version } => {
+            let doc = load::load(&schema)?;
+            let service = Service::from_document(&doc)?;
+            let mut settings = Settings::new();
+            settings.package_name = package_name;
+            settings.package_version = package_version;
+            let files = generate(language.into(), &service, &settings)?;
+            write_all(&out, &files)?;
+            eprintln!("wrote {} files to {}", files.len(), out.display());
+            Ok(())
+        }
+    }
+}

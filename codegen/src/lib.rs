@@ -1,0 +1,27 @@
+//! `volley-codegen`: generates typed client SDKs from a volley server's introspection
+//! document (PROTOCOL.md section 9).
+//!
+//! The pipeline runs one way: [`load`] reads and checks the document, [`ir`] turns its
+//! JSON Schemas into language-neutral types, and each language's module (such as
+//! [`typescript`]) builds its own model of names and types from the IR and renders it
+//! through askama templates kept in the repository's `templates/` folder.
+//!
+//! Adding a language means a module with a `generate(&Service, &Settings) ->
+//! Result<Vec<OutputFile>, GenerateError>` function and a [`Language`] variant.
+
+pub mod cli;
+pub mod ir;
+pub mod load;
+pub mod output;
+pub mod typescript;
+
+pub use output::{GenerateError, OutputFile};
+
+/// A language the generator can write an SDK in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// A TypeScript package (ES modules with types) for Node 20+ and browsers.
+    TypeScript,
+    /// A Python package.
+    Python,
+}

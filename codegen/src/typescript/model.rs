@@ -1,0 +1,646 @@
+//! The TypeScript model: every name, type expression and doc comment the templates
+//! print, worked out from the IR. Templates only lay these out.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ir::{self, CallKind, Field, Literal, Payload, Service, Side, Tagging, Type};
+use crate::output::Settings;
+
+use super::keywords::{is_identifier, CLIENT_MEMBERS, GLOBALS, RESERVED, RUNTIME};
+
+/// Everything the TypeScript templates need.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The npm package's name.
+    pub package_name: String,
+    /// The npm package's version.
+    pub package_version: String,
+    /// The service's wire name.
+    pub service_name: String,
+    /// The service's description as one line, for package.json (JSON-escaped, quoted).
+    pub package_description: String,
+    /// A doc comment for the service, as lines.
+    pub service_docs: Vec<String>,
+    /// Named types for `types.ts`, in name order: `$defs` first, then parameter objects.
+    pub types: Vec<TypeDecl>,
+    /// The namespace classes of `client.ts`; the first is the root (`Client`).
+    pub namespaces: Vec<Namespace>,
+    /// Methods the server calls on the client (`"side": "client"`).
+    pub handlers: Vec<Handler>,
+    /// `MethodErrors` entries: methods with a typed error.
+    pub method_errors: Vec<KeyedType>,
+    /// `Topics` entries.
+    pub topics: Vec<KeyedType>,
+    /// `States` entries.
+    pub states: Vec<KeyedType>,
+    /// Names `client.ts` imports from `types.ts`.
+    pub client_type_imports: Vec<String>,
+    /// Type names `types.ts` imports from `runtime.ts` (`WideInt`, `Bytes`).
+    pub types_runtime_imports: Vec<String>,
+    /// Type names `client.ts` imports from `runtime.ts` beyond those it always does.
+    pub client_runtime_imports: Vec<String>,
+    /// The package's name as a JSON string.
+    pub package_name_literal: String,
+    /// The package's version as a JSON string.
+    pub package_version_literal: String,
+}
+
+/// A named type in `types.ts`.
+#[derive(Debug, Clone)]
+pub struct TypeDecl {
+    /// The TypeScript name.
+    pub name: String,
+    /// The doc comment, as lines (`/**`, ` * ...`, ` */`), or empty.
+    pub docs: Vec<String>,
+    /// Its body.
+    pub body: TypeBody,
+}
+
+/// How a named type is declared.
+#[derive(Debug, Clone)]
+pub enum TypeBody {
+    /// `export interface Name { fields }`.
+    Interface {
+        /// The fields.
+        fields: Vec<TsField>,
+        /// An index signature's value type, for objects that allow other keys.
+        index: Option<String>,
+    },
+    /// `export type Name = | A | B;`, one alternative per line.
+    Union {
+        /// The alternatives.
+        variants: Vec<TsVariant>,
+    },
+    /// `export type Name = expr;`.
+    Alias {
+        /// The type expression.
+        expr: String,
+    },
+}
+
+/// A field of an interface.
+#[derive(Debug, Clone)]
+pub struct TsField {
+    /// The doc comment's lines.
+    pub docs: Vec<String>,
+    /// The property key: the wire name, quoted when it is not an identifier.
+    pub key: String,
+    /// Whether the key may be left out (`?`).
+    pub optional: bool,
+    /// The type expression.
+    pub ty: String,
+}
+
+/// One alternative of a union type.
+#[derive(Debug, Clone)]
+pub struct TsVariant {
+    /// The doc comment's lines.
+    pub docs: Vec<String>,
+    /// The type expression.
+    pub expr: String,
+}
+
+/// A class in `client.ts` grouping the methods of one dotted prefix.
+#[derive(Debug, Clone)]
+pub struct Namespace {
+    /// The class name (`Client` for the root).
+    pub class_name: String,
+    /// The dotted prefix of its methods' wire names, such as `calc.sci.`.
+    pub prefix: String,
+    /// The methods directly in it.
+    pub methods: Vec<TsMethod>,
+    /// Nested namespaces: the property and the class.
+    pub children: Vec<Child>,
+}
+
+/// A nested namespace property.
+#[derive(Debug, Clone)]
+pub struct Child {
+    /// The property name (escaped).
+    pub member: String,
+    /// The class it holds.
+    pub class_name: String,
+}
+
+/// A server method as a member of a namespace class.
+#[derive(Debug, Clone)]
+pub struct TsMethod {
+    /// The member's name (escaped).
+    pub member: String,
+    /// The wire name as a TypeScript string literal.
+    pub wire: String,
+    /// The doc comment's lines.
+    pub docs: Vec<String>,
+    /// The call shape: `unary`, `server_stream`, `client_stream` or `bidi_stream`.
+    pub kind: &'static str,
+    /// The parameter list before `options`, such as `params: AddParams` or
+    /// `params: AddParams, input: Streamable<number>`.
+    pub signature: String,
+    /// The params argument passed on (`params` or `{}`).
+    pub params_arg: String,
+    /// The return type.
+    pub returns: String,
+    /// The result or output item type, for the runtime call's type argument.
+    pub value_ty: String,
+    /// The input item type (client and bidi streams), else empty.
+    pub input_ty: String,
+}
+
+/// A method the client serves.
+#[derive(Debug, Clone)]
+pub struct Handler {
+    /// The wire name as a string literal: the member's key in `ClientHandlers`.
+    pub wire: String,
+    /// The doc comment's lines.
+    pub docs: Vec<String>,
+    /// The call shape.
+    pub kind: &'static str,
+    /// The handler's parameter list, such as `params: UiConfirmParams, ctx: HandlerContext`.
+    pub signature: String,
+    /// Its return type.
+    pub returns: String,
+}
+
+/// An entry of a type map keyed by a wire name (`Topics`, `States`, `MethodErrors`).
+#[derive(Debug, Clone)]
+pub struct KeyedType {
+    /// The key as a string literal.
+    pub key: String,
+    /// The doc comment's lines.
+    pub docs: Vec<String>,
+    /// The type expression.
+    pub ty: String,
+}
+
+impl Model {
+    /// Works out the TypeScript model of a service.
+    pub fn new(service: &Service, settings: &Settings) -> Model {
+        let mut names = Names::default();
+        for def in &service.types {
+            let name = names.type_name(&def.name);
+            names.defs.insert(def.name.clone(), name);
+        }
+        let mut cx = Cx { names, used: BTreeSet::new() };
+        let mut types: Vec<TypeDecl> = service.types.iter().map(|d| cx.declare(d)).collect();
+
+        // Parameter objects get named types, so users can name them too.
+        let mut params_types = BTreeMap::new();
+        for m in &service.methods {
+            if m.params.is_empty() {
+                continue;
+            }
+            let name = cx.names.type_name(&format!("{}Params", pascal(&m.path)));
+            let body = TypeBody::Interface { fields: m.params.iter().map(|f| cx.field(f)).collect(), index: None };
+            let docs = doc_lines(&[format!("The parameters of `{}`.", m.name)]);
+            types.push(TypeDecl { name: name.clone(), docs, body });
+            params_types.insert(m.name.clone(), name);
+        }
+
+        let types_runtime_imports = std::mem::take(&mut cx.used).into_iter().map(str::to_string).collect();
+
+        let mut namespaces = vec![Namespace { class_name: "Client".into(), prefix: String::new(), methods: vec![], children: vec![] }];
+        let mut by_path: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+        by_path.insert(vec![], 0);
+        let mut members: Vec<BTreeSet<String>> = vec![CLIENT_MEMBERS.iter().map(|s| s.to_string()).collect()];
+        let mut handlers = vec![];
+        let mut method_errors = vec![];
+        for m in &service.methods {
+            let params_ty = params_types.get(&m.name).cloned();
+            let all_optional = m.params.iter().all(|p| p.optional);
+            let docs = method_docs(m);
+            if let Some(e) = &m.error {
+                method_errors.push(KeyedType { key: string_literal(&m.name), docs: vec![], ty: cx.expr(e) });
+            }
+            let kind = m.kind.wire_name();
+            let value_ty = match m.kind {
+                CallKind::Unary | CallKind::ClientStream => cx.expr(m.result.as_ref().unwrap_or(&Type::Null)),
+                _ => cx.expr(m.output.as_ref().unwrap_or(&Type::Any)),
+            };
+            let input_ty = m.input.as_ref().map(|t| cx.expr(t)).unwrap_or_default();
+            if m.side == Side::Client {
+                let mut args = vec![format!("params: {}", params_ty.clone().unwrap_or_else(|| "Record<string, never>".into()))];
+                if m.kind.streams_input() {
+                    args.push(format!("input: AsyncIterable<{input_ty}>"));
+                }
+                args.push("ctx: HandlerContext".into());
+                let returns = match m.kind {
+                    CallKind::Unary | CallKind::ClientStream => format!("{value_ty} | Promise<{value_ty}>"),
+                    _ => format!("AsyncIterable<{value_ty}> | Iterable<{value_ty}>"),
+                };
+                handlers.push(Handler { wire: string_literal(&m.name), docs, kind, signature: args.join(", "), returns });
+                continue;
+            }
+            // Find or create the namespace classes along the dotted path.
+            let mut parent = 0;
+            for depth in 1..m.path.len() {
+                let prefix = m.path[..depth].to_vec();
+                parent = match by_path.get(&prefix) {
+                    Some(&i) => i,
+                    None => {
+                        let member = unique_member(&mut members[parent], &prefix[depth - 1]);
+                        let class_name = cx.names.type_name(&format!("{}Namespace", pascal(&prefix)));
+                        namespaces[parent].children.push(Child { member, class_name: class_name.clone() });
+                        namespaces.push(Namespace { class_name, prefix: format!("{}.", prefix.join(".")), methods: vec![], children: vec![] });
+                        members.push(["constructor".to_string(), "then".to_string()].into());
+                        by_path.insert(prefix.clone(), namespaces.len() - 1);
+                        namespaces.len() - 1
+                    }
+                };
+            }
+            let member = unique_member(&mut members[parent], m.path.last().map(String::as_str).unwrap_or(""));
+            let mut args = vec![];
+            let params_arg = match &params_ty {
+                Some(p) if all_optional => {
+                    args.push(format!("params: {p} = {{}}"));
+                    "params".to_string()
+                }
+                Some(p) => {
+                    args.push(format!("params: {p}"));
+                    "params".to_string()
+                }
+                None => "{}".to_string(),
+            };
+            if m.kind.streams_input() {
+                args.push(format!("input: Streamable<{input_ty}>"));
+            }
+            args.push("options: CallOptions = {}".into());
+            let returns = match m.kind {
+                CallKind::Unary | CallKind::ClientStream => format!("Promise<{value_ty}>"),
+                CallKind::ServerStream => format!("ServerStream<{value_ty}>"),
+                CallKind::BidiStream => format!("BidiStream<{value_ty}>"),
+            };
+            namespaces[parent].methods.push(TsMethod {
+                member,
+                wire: string_literal(&m.name),
+                docs,
+                kind,
+                signature: args.join(", "),
+                params_arg,
+                returns,
+                value_ty,
+                input_ty,
+            });
+        }
+
+        let topics = service
+            .topics
+            .iter()
+            .map(|t| KeyedType { key: string_literal(&t.name), docs: doc_lines(&text(&t.description)), ty: cx.expr(&t.payload) })
+            .collect();
+        let states = service
+            .states
+            .iter()
+            .map(|s| KeyedType { key: string_literal(&s.name), docs: doc_lines(&text(&s.description)), ty: cx.expr(&s.schema) })
+            .collect();
+
+        let mut client_type_imports: Vec<String> = params_types.values().cloned().collect();
+        let mut refs = BTreeSet::new();
+        for m in &service.methods {
+            for t in [&m.result, &m.input, &m.output, &m.error].into_iter().flatten() {
+                t.refs(&mut refs);
+            }
+        }
+        for t in &service.topics {
+            t.payload.refs(&mut refs);
+        }
+        for s in &service.states {
+            s.schema.refs(&mut refs);
+        }
+        client_type_imports.extend(refs.iter().map(|r| cx.names.defs[r].clone()));
+        client_type_imports.sort();
+        client_type_imports.dedup();
+
+        let package_name = settings.package_name.clone().unwrap_or_else(|| package_name(&service.name));
+        let package_version = settings
+            .package_version
+            .clone()
+            .or_else(|| service.version.clone())
+            .unwrap_or_else(|| "0.0.0".into());
+        let summary = service
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("Typed client for the {} volley service", service.name));
+        let mut service_docs = text(&service.description);
+        if !service_docs.is_empty() {
+            service_docs.push(String::new());
+        }
+        service_docs.push(format!(
+            "A client of the `{}` service{}.",
+            service.name,
+            service.version.as_ref().map(|v| format!(" (version {v})")).unwrap_or_default()
+        ));
+        let client_runtime_imports = std::mem::take(&mut cx.used).into_iter().map(str::to_string).collect();
+        Model {
+            package_name_literal: string_literal(&package_name),
+            package_version_literal: string_literal(&package_version),
+            types_runtime_imports,
+            client_runtime_imports,
+            package_name,
+            package_version,
+            service_name: service.name.clone(),
+            package_description: string_literal(summary.lines().next().unwrap_or_default()),
+            service_docs: doc_lines(&service_docs),
+            types,
+            namespaces,
+            handlers,
+            method_errors,
+            topics,
+            states,
+            client_type_imports,
+        }
+    }
+}
+
+/// Type names in use, and what each `$defs` name became.
+#[derive(Default)]
+struct Names {
+    taken: BTreeSet<String>,
+    defs: BTreeMap<String, String>,
+}
+
+impl Names {
+    /// A fresh type name: an identifier, not reserved, not taken.
+    fn type_name(&mut self, wanted: &str) -> String {
+        let mut name: String = wanted.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '$' { c } else { '_' }).collect();
+        if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+            name.insert(0, '_');
+        }
+        while RESERVED.contains(&name.as_str())
+            || GLOBALS.contains(&name.as_str())
+            || RUNTIME.contains(&name.as_str())
+            || self.taken.contains(&name)
+        {
+            name.push('_');
+        }
+        self.taken.insert(name.clone());
+        name
+    }
+}
+
+struct Cx {
+    names: Names,
+    /// Runtime type names the expressions rendered so far use.
+    used: BTreeSet<&'static str>,
+}
+
+impl Cx {
+    fn declare(&mut self, def: &ir::TypeDef) -> TypeDecl {
+        let name = self.names.defs[&def.name].clone();
+        let mut docs = text(&def.description);
+        if name != def.name {
+            docs.push(format!("`{}` on the server.", def.name));
+        }
+        let body = match &def.ty {
+            Type::Object(o) => TypeBody::Interface {
+                fields: o.fields.iter().map(|f| self.field(f)).collect(),
+                index: o.additional.as_ref().map(|a| self.index_type(&o.fields, a)),
+            },
+            Type::Tagged(t) => TypeBody::Union {
+                variants: t
+                    .variants
+                    .iter()
+                    .map(|v| TsVariant { docs: doc_lines(&text(&v.description)), expr: self.variant(&t.tagging, v) })
+                    .collect(),
+            },
+            Type::Enum(values) if values.iter().any(|v| v.description.is_some()) => TypeBody::Union {
+                variants: values
+                    .iter()
+                    .map(|v| TsVariant { docs: doc_lines(&text(&v.description)), expr: string_literal(&v.value) })
+                    .collect(),
+            },
+            t => TypeBody::Alias { expr: self.expr(t) },
+        };
+        TypeDecl { name, docs: doc_lines(&docs), body }
+    }
+
+    fn field(&mut self, f: &Field) -> TsField {
+        let mut docs = text(&f.description);
+        let phrases = f.constraints.phrases();
+        if !phrases.is_empty() {
+            docs.push(format!("Constraints: {}.", phrases.join(", ")));
+        }
+        if let Some(d) = &f.default {
+            docs.push(format!("Default: `{d}`."));
+        }
+        TsField { docs: doc_lines(&docs), key: property_key(&f.name), optional: f.optional, ty: self.expr(&f.ty) }
+    }
+
+    /// The value type of an index signature: every field's type must fit it too.
+    fn index_type(&mut self, fields: &[Field], additional: &Type) -> String {
+        let mut alternatives = vec![self.expr(additional)];
+        for f in fields {
+            alternatives.push(self.expr(&f.ty));
+            if f.optional {
+                alternatives.push("undefined".into());
+            }
+        }
+        let mut seen = BTreeSet::new();
+        alternatives.retain(|a| seen.insert(a.clone()));
+        if alternatives.iter().any(|a| a == "unknown") {
+            return "unknown".into();
+        }
+        alternatives.join(" | ")
+    }
+
+    /// A type expression.
+    fn expr(&mut self, t: &Type) -> String {
+        match t {
+            Type::Any => "unknown".into(),
+            Type::Null => "null".into(),
+            Type::Bool => "boolean".into(),
+            Type::Integer { format, range } => {
+                let safe = 9_007_199_254_740_991i128;
+                let in_range = range.is_some_and(|(lo, hi)| lo >= -safe && hi <= safe);
+                if format.fits_in_double() || in_range {
+                    "number".into()
+                } else {
+                    self.used.insert("WideInt");
+                    "WideInt".into()
+                }
+            }
+            Type::Number => "number".into(),
+            Type::String => "string".into(),
+            Type::Bytes => {
+                self.used.insert("Bytes");
+                "Bytes".into()
+            }
+            Type::Literal(l) => literal(l),
+            Type::Nullable(inner) => format!("{} | null", self.expr(inner)),
+            Type::List(item) => {
+                let item_expr = self.expr(item);
+                if is_simple(item) { format!("{item_expr}[]") } else { format!("Array<{item_expr}>") }
+            }
+            Type::Map(value) => format!("Record<string, {}>", self.expr(value)),
+            Type::Tuple(items) => format!("[{}]", items.iter().map(|i| self.expr(i)).collect::<Vec<_>>().join(", ")),
+            Type::Object(o) => {
+                let mut parts: Vec<String> = o
+                    .fields
+                    .iter()
+                    .map(|f| format!("{}{}: {}", property_key(&f.name), if f.optional { "?" } else { "" }, self.expr(&f.ty)))
+                    .collect();
+                if let Some(a) = &o.additional {
+                    parts.push(format!("[key: string]: {}", self.index_type(&o.fields, a)));
+                }
+                if parts.is_empty() { "Record<string, never>".into() } else { format!("{{ {} }}", parts.join("; ")) }
+            }
+            Type::Enum(values) => values.iter().map(|v| string_literal(&v.value)).collect::<Vec<_>>().join(" | "),
+            Type::Tagged(t) => t.variants.iter().map(|v| self.variant(&t.tagging, v)).collect::<Vec<_>>().join(" | "),
+            Type::Union(alternatives) => {
+                alternatives.iter().map(|a| self.expr(a)).collect::<Vec<_>>().join(" | ")
+            }
+            Type::AllOf(parts) => parts
+                .iter()
+                .map(|p| if is_union(p) { format!("({})", self.expr(p)) } else { self.expr(p) })
+                .collect::<Vec<_>>()
+                .join(" & "),
+            Type::Ref(name) => self.names.defs[name].clone(),
+        }
+    }
+
+    /// One variant of a serde enum as the object (or string) it is on the wire.
+    fn variant(&mut self, tagging: &Tagging, v: &ir::Variant) -> String {
+        let fields = |cx: &mut Cx, fs: &[Field]| -> String {
+            let object = ir::Object { fields: fs.to_vec(), additional: None };
+            cx.expr(&Type::Object(object))
+        };
+        let name = string_literal(&v.name);
+        match (tagging, &v.payload) {
+            (Tagging::External, Payload::Unit) => name,
+            (Tagging::External, Payload::Fields(fs)) => format!("{{ {}: {} }}", property_key(&v.name), fields(self, fs)),
+            (Tagging::External, Payload::Value(t)) => format!("{{ {}: {} }}", property_key(&v.name), self.expr(t)),
+            (Tagging::Internal { tag }, Payload::Unit) | (Tagging::Adjacent { tag, .. }, Payload::Unit) => {
+                format!("{{ {}: {name} }}", property_key(tag))
+            }
+            (Tagging::Internal { tag }, Payload::Fields(fs)) => {
+                let mut parts = vec![format!("{}: {name}", property_key(tag))];
+                for f in fs {
+                    parts.push(format!("{}{}: {}", property_key(&f.name), if f.optional { "?" } else { "" }, self.expr(&f.ty)));
+                }
+                format!("{{ {} }}", parts.join("; "))
+            }
+            (Tagging::Internal { tag }, Payload::Value(t)) => {
+                let inner = self.expr(t);
+                let inner = if is_union(t) { format!("({inner})") } else { inner };
+                format!("{{ {}: {name} }} & {inner}", property_key(tag))
+            }
+            (Tagging::Adjacent { tag, content }, Payload::Fields(fs)) => {
+                format!("{{ {}: {name}; {}: {} }}", property_key(tag), property_key(content), fields(self, fs))
+            }
+            (Tagging::Adjacent { tag, content }, Payload::Value(t)) => {
+                format!("{{ {}: {name}; {}: {} }}", property_key(tag), property_key(content), self.expr(t))
+            }
+        }
+    }
+}
+
+fn is_union(t: &Type) -> bool {
+    match t {
+        Type::Nullable(_) | Type::Union(_) | Type::AllOf(_) => true,
+        Type::Enum(v) => v.len() > 1,
+        Type::Tagged(t) => t.variants.len() > 1,
+        _ => false,
+    }
+}
+
+fn is_simple(t: &Type) -> bool {
+    matches!(
+        t,
+        Type::Any | Type::Null | Type::Bool | Type::Integer { .. } | Type::Number | Type::String | Type::Bytes | Type::Ref(_)
+    )
+}
+
+fn method_docs(m: &ir::Method) -> Vec<String> {
+    let mut lines = text(&m.description);
+    if m.error.is_some() {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.push(format!(
+            "@throws {{VolleyError}} code `APPLICATION` (1000) with typed `data`; narrow it with `isMethodError(err, {})`.",
+            string_literal(&m.name)
+        ));
+    }
+    if let Some(d) = &m.deprecated {
+        lines.push(if d.is_empty() { "@deprecated".into() } else { format!("@deprecated {d}") });
+    }
+    doc_lines(&lines)
+}
+
+/// The lines of a doc text, or none.
+fn text(description: &Option<String>) -> Vec<String> {
+    description.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default()
+}
+
+/// A TSDoc block as lines, or nothing for no text. `*/` in the text is broken up so it
+/// cannot end the comment.
+pub fn doc_lines(lines: &[String]) -> Vec<String> {
+    if lines.iter().all(|l| l.trim().is_empty()) {
+        return vec![];
+    }
+    let mut out = vec!["/**".to_string()];
+    for l in lines {
+        let l = l.trim_end().replace("*/", "*\\/");
+        out.push(if l.is_empty() { " *".into() } else { format!(" * {l}") });
+    }
+    out.push(" */".into());
+    out
+}
+
+/// A property key: the name itself when it is an identifier, else a string literal.
+/// Reserved words are fine as property names in TypeScript.
+pub fn property_key(name: &str) -> String {
+    if is_identifier(name) { name.to_string() } else { string_literal(name) }
+}
+
+/// A TypeScript string literal (JSON's escaping is valid TypeScript).
+pub fn string_literal(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+fn literal(l: &Literal) -> String {
+    match l {
+        Literal::String(s) => string_literal(s),
+        Literal::Number(n) => n.to_string(),
+        Literal::Bool(b) => b.to_string(),
+    }
+}
+
+/// `calc.sci` → `CalcSci`.
+fn pascal(path: &[String]) -> String {
+    path.iter()
+        .flat_map(|p| p.split(|c: char| !c.is_ascii_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            cs.next().map(|c| c.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A class member name, escaped away from the class's other members and made an
+/// identifier.
+fn unique_member(taken: &mut BTreeSet<String>, wanted: &str) -> String {
+    let mut name: String = wanted.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '$' { c } else { '_' }).collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    while taken.contains(&name) {
+        name.push('_');
+    }
+    taken.insert(name.clone());
+    name
+}
+
+/// An npm package name from a service name: lower case, `-` for anything else.
+fn package_name(service: &str) -> String {
+    let mut out = String::new();
+    for c in service.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-');
+    if out.is_empty() { "volley-client".into() } else { format!("{out}-client") }
+}
