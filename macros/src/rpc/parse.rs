@@ -1,0 +1,417 @@
+//! Reads `#[rpc(...)]` and the function it sits on into a [`Method`], recording every
+//! problem in the [`Ctxt`].
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, FnArg, ItemFn, Lit, LitStr, Meta, Pat, ReturnType, Token, Type};
+
+use super::ir::{Arg, ArgKind, ErrorType, Method, Output, RequestParam, Return, StreamItem};
+use crate::ctxt::Ctxt;
+use crate::docs::{self, Docs};
+use crate::types;
+use crate::validate_attr::Constraints;
+
+/// Prefix of the names the generated code uses for its own locals.
+pub const RESERVED_PREFIX: &str = "__volley";
+
+/// The arguments of `#[rpc(...)]`.
+#[derive(Debug, Default)]
+pub struct RpcArgs {
+    /// `name = "calc.divide"`.
+    pub name: Option<LitStr>,
+}
+
+/// Parses `#[rpc(...)]`: strict, every unknown or repeated key is an error.
+pub fn parse_args(cx: &Ctxt, args: TokenStream) -> RpcArgs {
+    let mut out = RpcArgs::default();
+    let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
+        Ok(m) => m,
+        Err(e) => {
+            cx.error_at(e.span(), format!("{e}; expected `#[rpc]` or `#[rpc(name = \"...\")]`"));
+            return out;
+        }
+    };
+    for meta in metas {
+        let key = meta.path().get_ident().map(ToString::to_string);
+        match (key.as_deref(), &meta) {
+            (Some("name"), Meta::NameValue(nv)) => match &nv.value {
+                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => {
+                    if out.name.is_some() {
+                        cx.error_spanned_by(&nv.path, "duplicate key `name`");
+                    } else {
+                        out.name = Some(s.clone());
+                    }
+                }
+                other => cx.error_spanned_by(other, "expected a string: `name = \"calc.divide\"`"),
+            },
+            (Some("name"), _) => cx.error_spanned_by(&meta, "expected `name = \"...\"`"),
+            (Some(other), _) => cx.error_spanned_by(meta.path(), format!("unknown key `{other}`; expected `name`")),
+            (None, _) => cx.error_spanned_by(meta.path(), "unknown key; expected `name`"),
+        }
+    }
+    out
+}
+
+/// Checks a method name: dot-separated words of letters, digits and `_`, outside the
+/// reserved `volley.` namespace.
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("the method name is empty".into());
+    }
+    if name == "volley" || name.starts_with("volley.") {
+        return Err(format!(
+            "method name `{name}` is reserved: names in the `volley.` namespace belong to the protocol; choose another prefix"
+        ));
+    }
+    for part in name.split('.') {
+        let mut chars = part.chars();
+        let ok = match chars.next() {
+            Some(c) => (c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            None => false,
+        };
+        if !ok {
+            return Err(format!(
+                "method name `{name}` is malformed: each dot-separated part must start with a letter or `_` and hold only letters, digits and `_`, as in `calc.divide`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads the function into a [`Method`]. Attributes that belong to the generated
+/// params struct (`#[validate]`, `#[serde]`, `#[schemars]`) are removed from `item`.
+pub fn parse_fn(cx: &Ctxt, args: RpcArgs, item: &mut ItemFn) -> Method {
+    let sig = &mut item.sig;
+    let name = match &args.name {
+        Some(lit) => {
+            let name = lit.value();
+            if let Err(msg) = check_name(&name) {
+                cx.error_spanned_by(lit, msg);
+            }
+            name
+        }
+        None => {
+            use syn::ext::IdentExt;
+            sig.ident.unraw().to_string()
+        }
+    };
+
+    if let Some(u) = &sig.unsafety {
+        cx.error_spanned_by(u, "`#[rpc]` functions cannot be `unsafe`: the router calls them for any client; wrap the unsafe part in a safe function");
+    }
+    if let Some(abi) = &sig.abi {
+        cx.error_spanned_by(abi, "`#[rpc]` functions cannot have an `extern` ABI; remove it");
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        let span = if sig.generics.params.is_empty() { sig.generics.where_clause.span() } else { sig.generics.span() };
+        cx.error_at(span, "`#[rpc]` functions cannot be generic: the method's request and result types must be known to build its schema; use concrete types");
+    }
+    if let Some(v) = &sig.variadic {
+        cx.error_spanned_by(v, "`#[rpc]` functions cannot be variadic");
+    }
+
+    let mut args_ir = Vec::new();
+    let mut streaming_seen: Option<Span> = None;
+    for input in sig.inputs.iter_mut() {
+        match input {
+            FnArg::Receiver(r) => cx.error_spanned_by(
+                &*r,
+                "`#[rpc]` functions cannot take `self`; use a free function, and pass shared data with a `State<T>` parameter",
+            ),
+            FnArg::Typed(pt) => {
+                let span = pt.span();
+                let constraints = Constraints::take_from(cx, &mut pt.attrs);
+                let mut field_attrs = Vec::new();
+                pt.attrs.retain(|a| {
+                    let moved = a.path().is_ident("serde") || a.path().is_ident("schemars") || a.path().is_ident("doc");
+                    if moved {
+                        field_attrs.push(a.clone());
+                    }
+                    !moved
+                });
+                if let Some(cfg) = pt.attrs.iter().find(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr")) {
+                    cx.error_spanned_by(cfg, "`#[cfg]` on parameters of `#[rpc]` functions is not supported: the request type must be the same in every build");
+                }
+                let kind = classify_arg(cx, &pt.ty);
+                let ident = match &*pt.pat {
+                    Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => Some(pi.ident.clone()),
+                    Pat::Wild(_) if !matches!(kind, ArgKind::Request(_)) => None,
+                    Pat::Wild(w) => {
+                        cx.error_spanned_by(w, "request parameters need a name: the name is the key the caller sends; use `_name` for an unused one");
+                        None
+                    }
+                    other => {
+                        cx.error_spanned_by(
+                            other,
+                            "patterns are not supported in `#[rpc]` parameters: each request parameter is sent by name; bind a name and destructure in the body",
+                        );
+                        None
+                    }
+                };
+                if let Some(ident) = &ident {
+                    if ident.to_string().trim_start_matches("r#").starts_with(RESERVED_PREFIX) {
+                        cx.error_spanned_by(ident, format!("parameter names starting with `{RESERVED_PREFIX}` are reserved for the code `#[rpc]` generates; rename it"));
+                    }
+                }
+                if !matches!(kind, ArgKind::Request(_)) && (!constraints.is_empty() || !field_attrs.is_empty()) {
+                    cx.error_at(span, "`#[validate]`, `#[serde]` and `#[schemars]` apply only to request parameters, not to `Context`, `State` or `Streaming`");
+                }
+                if let ArgKind::Streaming(_) = kind {
+                    if streaming_seen.is_some() {
+                        cx.error_spanned_by(&pt.ty, "a method takes at most one `Streaming<T>` parameter: a call has one input stream; send a `Streaming` of an enum to mix item kinds");
+                    }
+                    streaming_seen = Some(span);
+                }
+                let kind = match kind {
+                    ArgKind::Request(_) => {
+                        let Some(ident) = ident else { continue };
+                        if let Some(borrow) = types::find_borrow(&pt.ty) {
+                            cx.error_at(borrow, "borrowed parameter types are not supported: the request is decoded into owned values; take `String` instead of `&str`, `Vec<T>` instead of `&[T]`");
+                        } else if let Some(imp) = types::find_impl_trait(&pt.ty) {
+                            cx.error_at(imp, "`impl Trait` parameters are not supported: the request type must be concrete to build its schema");
+                        }
+                        let wire_name = crate::serde_names::Member::from_attrs(&field_attrs)
+                            .rename
+                            .unwrap_or_else(|| syn::ext::IdentExt::unraw(&ident).to_string());
+                        ArgKind::Request(Box::new(RequestParam { ident, ty: (*pt.ty).clone(), constraints, field_attrs, wire_name }))
+                    }
+                    other => other,
+                };
+                args_ir.push(Arg { kind, span });
+            }
+        }
+    }
+
+    let mut awaited = sig.asyncness.is_some();
+    let ret = parse_return(cx, &sig.output, &mut awaited);
+
+    Method {
+        vis: item.vis.clone(),
+        ident: item.sig.ident.clone(),
+        name,
+        docs: Docs::from_attrs(&item.attrs),
+        deprecated: docs::deprecation(cx, &item.attrs),
+        awaited,
+        args: args_ir,
+        ret,
+    }
+}
+
+/// Sorts a parameter by the last segment of its type.
+fn classify_arg(cx: &Ctxt, ty: &Type) -> ArgKind {
+    let Some(seg) = types::last_segment(ty) else {
+        return ArgKind::Request(Box::new(placeholder()));
+    };
+    let inner = || {
+        let args = types::type_args(seg);
+        match args.as_slice() {
+            [one] => Some((*one).clone()),
+            _ => {
+                cx.error_spanned_by(ty, format!("expected `{}<T>` with one type argument", seg.ident));
+                None
+            }
+        }
+    };
+    match seg.ident.to_string().as_str() {
+        "Context" => ArgKind::Context,
+        "State" => inner().map_or(ArgKind::Context, ArgKind::State),
+        "Streaming" => match inner() {
+            Some(t) => ArgKind::Streaming(t),
+            None => ArgKind::Context,
+        },
+        _ => ArgKind::Request(Box::new(placeholder())),
+    }
+}
+
+/// The request parameter is filled in once the name is known.
+fn placeholder() -> RequestParam {
+    RequestParam {
+        ident: syn::Ident::new("_", Span::call_site()),
+        ty: syn::parse_quote!(()),
+        constraints: Constraints::default(),
+        field_attrs: Vec::new(),
+        wire_name: String::new(),
+    }
+}
+
+fn parse_return(cx: &Ctxt, output: &ReturnType, awaited: &mut bool) -> Return {
+    let ty = match output {
+        ReturnType::Default => {
+            return Return { output: Output::Value(syn::parse_quote!(())), error: None }
+        }
+        ReturnType::Type(_, ty) => &**ty,
+    };
+    let mut ty = types::peel(ty).clone();
+    if !*awaited {
+        if let Some(out) = types::future_output(&ty) {
+            *awaited = true;
+            ty = out;
+        }
+    }
+    let mut error = None;
+    let mut ok = ty.clone();
+    if let Some(seg) = types::last_segment(&ty).filter(|s| s.ident == "Result") {
+        match types::type_args(seg).as_slice() {
+            [t] => {
+                ok = (*t).clone();
+                error = Some(ErrorType::OfAlias(ty.clone()));
+            }
+            [t, e] => {
+                ok = (*t).clone();
+                error = Some(ErrorType::Explicit((*e).clone()));
+            }
+            _ => cx.error_spanned_by(&ty, "expected `Result<T, E>`"),
+        }
+    }
+    let output = match types::stream_item(&ok) {
+        Some(item) => {
+            let (item_ty, fallible) = match types::last_segment(&item).filter(|s| s.ident == "Result") {
+                Some(seg) => match types::type_args(seg).first() {
+                    Some(t) => ((*t).clone(), true),
+                    None => (item.clone(), false),
+                },
+                None => (item.clone(), false),
+            };
+            if let Some(ErrorType::OfAlias(_)) = &error {
+                cx.error_spanned_by(&ty, "name the error type of a streaming method's `Result`: `Result<impl Stream<Item = T>, E>`");
+            }
+            Output::Stream(StreamItem { ty: item_ty, fallible })
+        }
+        None => {
+            if let Some(span) = types::find_impl_trait(&ok) {
+                cx.error_at(span, "unsupported `impl Trait` in the return type: return a concrete type, `impl Stream<Item = T>`, or `Result` of either");
+            }
+            Output::Value(ok)
+        }
+    };
+    Return { output, error }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rpc::ir::Shape;
+    use quote::{quote, ToTokens};
+    use syn::parse_quote;
+
+    fn parse(args: TokenStream, mut item: ItemFn) -> (Result<Method, String>, ItemFn) {
+        let cx = Ctxt::new();
+        let a = parse_args(&cx, args);
+        let m = parse_fn(&cx, a, &mut item);
+        let res = match cx.check() {
+            Ok(()) => Ok(m),
+            Err(e) => Err(e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join(" | ")),
+        };
+        (res, item)
+    }
+
+    fn ok(item: ItemFn) -> Method {
+        parse(quote!(), item).0.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn err(args: TokenStream, item: ItemFn) -> String {
+        match parse(args, item).0 {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e,
+        }
+    }
+
+    fn ty(t: &Type) -> String {
+        t.to_token_stream().to_string()
+    }
+
+    #[test]
+    fn unary_with_typed_error_and_special_params() {
+        let (m, item) = parse(
+            quote!(name = "users.get"),
+            parse_quote! {
+                /// Gets a user.
+                async fn get(db: State<Db>, ctx: volley::Context, #[validate(range(min = 1))] id: u64) -> Result<User, NotFound> {}
+            },
+        );
+        let m = m.unwrap();
+        assert_eq!(m.name, "users.get");
+        assert_eq!(m.docs.text().unwrap(), "Gets a user.");
+        assert!(m.awaited);
+        assert_eq!(m.shape(), Shape::Unary);
+        assert!(matches!(&m.args[0].kind, ArgKind::State(t) if ty(t) == "Db"));
+        assert!(matches!(m.args[1].kind, ArgKind::Context));
+        let p: Vec<_> = m.request_params().collect();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].wire_name, "id");
+        assert!(p[0].constraints.range.is_some());
+        assert!(matches!(&m.ret.error, Some(ErrorType::Explicit(e)) if ty(e) == "NotFound"));
+        assert!(matches!(&m.ret.output, Output::Value(t) if ty(t) == "User"));
+        // The constraint moved off the function.
+        assert!(!item.to_token_stream().to_string().contains("validate"));
+    }
+
+    #[test]
+    fn shapes() {
+        let server = ok(parse_quote!(async fn countdown(from: u32) -> impl Stream<Item = u32> {}));
+        assert_eq!(server.shape(), Shape::ServerStream);
+        let lines = ok(parse_quote!(async fn lines(path: String) -> Result<impl Stream<Item = Result<String, ReadError>>, ReadError> {}));
+        assert_eq!(lines.shape(), Shape::ServerStream);
+        assert!(matches!(&lines.ret.output, Output::Stream(StreamItem { ty: t, fallible: true }) if ty(t) == "String"));
+        let client = ok(parse_quote!(async fn sum(items: Streaming<i64>) -> i64 {}));
+        assert_eq!(client.shape(), Shape::ClientStream);
+        assert_eq!(client.request_params().count(), 0);
+        let bidi = ok(parse_quote!(async fn echo(ctx: Context, input: volley::Streaming<String>) -> impl Stream<Item = String> {}));
+        assert_eq!(bidi.shape(), Shape::BidiStream);
+        let plain = ok(parse_quote!(fn sync_too(x: u32) {}));
+        assert!(!plain.awaited);
+        assert!(matches!(&plain.ret.output, Output::Value(t) if ty(t) == "()"));
+        let fut = ok(parse_quote!(fn later() -> impl Future<Output = u8> {}));
+        assert!(fut.awaited);
+        let alias = ok(parse_quote!(async fn read() -> io::Result<String> {}));
+        assert!(matches!(&alias.ret.error, Some(ErrorType::OfAlias(_))));
+    }
+
+    #[test]
+    fn default_name_is_the_function_name_unraw() {
+        assert_eq!(ok(parse_quote!(async fn r#type() {})).name, "type");
+    }
+
+    #[test]
+    fn attribute_keys_are_strict() {
+        let item: ItemFn = parse_quote!(async fn f() {});
+        assert_eq!(err(quote!(nmae = "x"), item.clone()), "unknown key `nmae`; expected `name`");
+        assert_eq!(err(quote!(name = "a", name = "b"), item.clone()), "duplicate key `name`");
+        assert!(err(quote!(name = 3), item.clone()).starts_with("expected a string"));
+        assert!(err(quote!(name = "volley.ping"), item.clone()).contains("reserved"));
+        assert!(err(quote!(name = "a..b"), item.clone()).contains("malformed"));
+        assert!(err(quote!(name = ""), item).contains("empty"));
+    }
+
+    #[test]
+    fn names() {
+        assert!(check_name("calc.divide").is_ok());
+        assert!(check_name("_x.y2").is_ok());
+        assert!(check_name("volleyball").is_ok());
+        assert!(check_name("calc.").is_err());
+        assert!(check_name("2fa").is_err());
+        assert!(check_name("a-b").is_err());
+        assert!(check_name("volley").is_err());
+    }
+
+    #[test]
+    fn unsupported_signatures_are_all_reported() {
+        let e = err(
+            quote!(),
+            parse_quote! {
+                async fn f<T>(&self, s: &str, (a, b): (i32, i32), x: Streaming<u8>, y: Streaming<u8>, __volley_x: u8) {}
+            },
+        );
+        for needle in ["generic", "`self`", "borrowed", "patterns", "at most one `Streaming", "reserved"] {
+            assert!(e.contains(needle), "missing {needle:?} in {e}");
+        }
+    }
+
+    #[test]
+    fn serde_rename_on_a_parameter_sets_the_wire_name() {
+        let m = ok(parse_quote!(async fn f(#[serde(rename = "userId")] user_id: u64) {}));
+        assert_eq!(m.request_params().next().unwrap().wire_name, "userId");
+    }
+}
