@@ -131,7 +131,7 @@ impl Method {
     /// The request parameters, in order.
     pub fn request_params(&self) -> impl Iterator<Item = &RequestParam> {
         self.args.iter().filter_map(|a| match &a.kind {
-            ArgKind::Request(p) => Some(p),
+            ArgKind::Request(p) => Some(&**p),
             _ => None,
         })
     }
