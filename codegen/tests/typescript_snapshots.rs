@@ -1,0 +1,73 @@
+//! Snapshots of the TypeScript SDK rendered for the fixture schema (every type shape and
+//! the keyword fixture). Review changes with `cargo insta review`.
+
+use volley_codegen::ir::Service;
+use volley_codegen::load;
+use volley_codegen::output::Settings;
+use volley_codegen::typescript;
+
+fn render(fixture: &str) -> Vec<volley_codegen::OutputFile> {
+    let path = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
+    let doc = load::load(&path).expect("fixture loads");
+    let service = Service::from_document(&doc).expect("fixture maps");
+    typescript::generate(&service, &Settings::new()).expect("renders")
+}
+
+#[test]
+fn shapes_sdk() {
+    for file in render("shapes.json") {
+        let name = file.path.to_string_lossy().replace(['/', '.'], "_");
+        insta::assert_snapshot!(format!("shapes__{name}"), file.contents);
+    }
+}
+
+#[test]
+fn output_is_deterministic() {
+    assert_eq!(render("shapes.json"), render("shapes.json"));
+}
+
+#[test]
+fn keyword_and_colliding_names_are_escaped() {
+    let doc = load::parse(
+        "inline",
+        r##"{
+          "volley": 1, "name": "kw",
+          "methods": [
+            {"name": "then", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": {"$ref": "#/$defs/class"}},
+            {"name": "constructor.new", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": {"$ref": "#/$defs/Client"}},
+            {"name": "a-b", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": {"$ref": "#/$defs/2d"}}
+          ],
+          "$defs": {
+            "class": {"type": "object", "properties": {"yield": {"type": "string"}}, "required": ["yield"]},
+            "Client": {"type": "string"},
+            "2d": {"type": "string", "enum": ["a b"]}
+          }
+        }"##,
+    )
+    .unwrap();
+    let service = Service::from_document(&doc).unwrap();
+    let files = typescript::generate(&service, &Settings::new()).unwrap();
+    let types = &files.iter().find(|f| f.path.ends_with("types.ts")).unwrap().contents;
+    let client = &files.iter().find(|f| f.path.ends_with("client.ts")).unwrap().contents;
+    assert!(types.contains("export interface class_ {"), "{types}");
+    assert!(types.contains("export type Client_ = string;"), "{types}");
+    assert!(types.contains("export type _2d = \"a b\";"), "{types}");
+    assert!(client.contains("  then_(options: CallOptions = {}): Promise<class_> {"), "{client}");
+    assert!(client.contains("readonly constructor_: ConstructorNamespace;"), "{client}");
+    assert!(client.contains("  a_b(options: CallOptions = {}): Promise<_2d> {"), "{client}");
+}
+
+#[test]
+fn unmappable_schemas_are_reported_with_their_place() {
+    let doc = load::parse(
+        "inline",
+        r#"{"volley": 1, "name": "bad", "methods": [
+            {"name": "m", "side": "server", "kind": "unary",
+             "params": {"type": "object", "properties": {"x": {"not": {"type": "string"}}}},
+             "result": {"type": "integer", "format": "int256"}}]}"#,
+    )
+    .unwrap();
+    let err = Service::from_document(&doc).unwrap_err().to_string();
+    assert!(err.contains("methods[m].params.x: the JSON Schema keyword `not`"), "{err}");
+    assert!(err.contains("methods[m].result: unknown integer format `int256`"), "{err}");
+}
