@@ -1,17 +1,20 @@
-//! volley, with the JSON and the MessagePack encoding.
-//!
-//! PENDING: the volley runtime (`../runtime`) does not yet expose its server, router and
-//! client. Until it does, volley's rows report "pending" instead of figures.
+//! volley, with the JSON and the MessagePack encoding: `add` and `count` declared with
+//! `#[volley::rpc]`, served by `volley::Server` and called through `volley::Client`,
+//! all with default settings (the stream uses the default credit window).
 
 use std::net::SocketAddr;
 
-use crate::scenario::{ClientReport, Gate, Plan, Scenario};
+use futures::StreamExt;
+use serde::Serialize;
+use volley::{CallOptions, Client, Encoding, Router, Server, Streaming};
 
-/// Why volley cannot be measured yet.
-pub const PENDING: &str = "pending: the volley runtime's server and client API is not available yet";
+use crate::scenario::{self, Caller, ClientReport, Gate, Plan, Scenario};
+
+/// Why volley cannot be measured, when it cannot.
+pub const PENDING: &str = "pending: the volley runtime is not available";
 
 /// Whether volley can be measured in this build.
-pub const AVAILABLE: bool = false;
+pub const AVAILABLE: bool = true;
 
 /// Which of volley's encodings a row measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,12 +25,99 @@ pub enum Codec {
     MsgPack,
 }
 
-/// Serves the benchmark methods until the process is killed.
-pub async fn serve(_listener: tokio::net::TcpListener) -> anyhow::Result<()> {
-    anyhow::bail!(PENDING)
+impl Codec {
+    fn encoding(self) -> Encoding {
+        match self {
+            Codec::Json => Encoding::Json,
+            Codec::MsgPack => Encoding::MsgPack,
+        }
+    }
+}
+
+/// Adds two integers.
+#[volley::rpc]
+async fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// Streams the integers `0..n`.
+#[volley::rpc]
+async fn count(n: u64) -> impl volley::Stream<Item = u64> + Send {
+    futures::stream::iter(0..n)
+}
+
+/// Serves `add` and `count` until the process is killed.
+pub async fn serve(listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    let router = Router::new().rpc::<add>().rpc::<count>();
+    Server::new(router).serve(listener).await?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct AddParams {
+    a: i64,
+    b: i64,
+}
+
+#[derive(Serialize)]
+struct CountParams {
+    n: u64,
+}
+
+/// One volley client connection.
+pub struct VolleyClient {
+    inner: Client,
+}
+
+impl VolleyClient {
+    /// Connects with the given encoding.
+    pub async fn connect(addr: SocketAddr, codec: Codec) -> anyhow::Result<VolleyClient> {
+        Ok(VolleyClient { inner: Client::connect_with(&format!("ws://{addr}"), codec.encoding()).await? })
+    }
+
+    async fn call(&self) -> anyhow::Result<i64> {
+        Ok(self.inner.call::<i64>("add", &AddParams { a: 1, b: 2 }).await?)
+    }
+
+    /// One `count` stream of `n` items; returns the number received.
+    pub async fn count(&self, n: u64) -> anyhow::Result<u64> {
+        let mut items: Streaming<u64> = self.inner.server_stream("count", &CountParams { n }, CallOptions::new())?;
+        let mut got = 0;
+        while let Some(item) = items.next().await {
+            item?;
+            got += 1;
+        }
+        Ok(got)
+    }
+}
+
+impl Caller for VolleyClient {
+    async fn add(&mut self, _a: i64, _b: i64) -> anyhow::Result<i64> {
+        self.call().await
+    }
 }
 
 /// Runs one client scenario against the volley server.
-pub async fn client(_codec: Codec, _scenario: Scenario, _addr: SocketAddr, _plan: &Plan, _gate: &mut Gate) -> anyhow::Result<ClientReport> {
-    anyhow::bail!(PENDING)
+pub async fn client(codec: Codec, scenario: Scenario, addr: SocketAddr, plan: &Plan, gate: &mut Gate) -> anyhow::Result<ClientReport> {
+    use Scenario::*;
+    match scenario {
+        Unary => scenario::one_at_a_time(plan, gate, &mut VolleyClient::connect(addr, codec).await?).await,
+        InFlight => {
+            let c = VolleyClient::connect(addr, codec).await?;
+            scenario::keep_in_flight(plan, gate, || c.call()).await
+        }
+        Stream => {
+            let mut c = VolleyClient::connect(addr, codec).await?;
+            scenario::stream_rounds(plan, gate, &mut c, async |c: &mut VolleyClient, n| c.count(n).await).await
+        }
+        Wire => scenario::wire_calls(plan, gate, &mut VolleyClient::connect(addr, codec).await?).await,
+        Idle => {
+            scenario::hold_idle(plan, gate, || async {
+                let c = VolleyClient::connect(addr, codec).await?;
+                c.call().await?;
+                Ok(c)
+            })
+            .await
+        }
+    }
 }
