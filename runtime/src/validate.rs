@@ -120,6 +120,11 @@ impl<K: std::fmt::Display, T: Validate> Validate for BTreeMap<K, T> {
 }
 
 /// Numbers a `range` constraint applies to.
+#[diagnostic::on_unimplemented(
+    message = "`#[validate(range(..))]` applies to numbers, not `{Self}`",
+    label = "this field is checked with `range`",
+    note = "use `length(..)` for strings and collections, `pattern = \"..\"` for strings"
+)]
 pub trait Num {
     /// The value as f64, or `None` to skip the check (an absent optional).
     fn as_f64(&self) -> Option<f64>;
@@ -137,6 +142,11 @@ impl<T: Num> Num for Option<T> {
 }
 
 /// Values a `length` constraint applies to: characters of a string, items of a collection.
+#[diagnostic::on_unimplemented(
+    message = "`#[validate(length(..))]` applies to strings, vectors and maps, not `{Self}`",
+    label = "this field is checked with `length`",
+    note = "use `range(..)` for numbers"
+)]
 pub trait HasLength {
     /// The length, or `None` to skip the check.
     fn length(&self) -> Option<usize>;
@@ -174,6 +184,10 @@ impl<T: HasLength> HasLength for Option<T> {
 }
 
 /// Values a `pattern` constraint applies to.
+#[diagnostic::on_unimplemented(
+    message = "`#[validate(pattern = ..)]` applies to strings, not `{Self}`",
+    label = "this field is checked with `pattern`"
+)]
 pub trait AsOptStr {
     /// The string, or `None` to skip the check.
     fn as_opt_str(&self) -> Option<&str>;
