@@ -96,9 +96,11 @@ impl Server {
         // tungstenite's own limit is a hard cap far above ours, so a frame over our limit
         // is answered with FRAME_TOO_LARGE instead of closing the connection.
         let hard_cap = (limits.max_frame_size.saturating_mul(4)).max(64 << 20);
+        // Frames queue in tungstenite's write buffer until the writer flushes once per
+        // batch; with a zero-sized buffer every frame would cost its own write syscall.
         let ws_config = WebSocketConfig::default()
             .read_buffer_size(4096)
-            .write_buffer_size(0)
+            .write_buffer_size(64 << 10)
             .max_message_size(Some(hard_cap))
             .max_frame_size(Some(hard_cap));
         Server {
@@ -220,6 +222,35 @@ impl Publisher {
     }
 }
 
+/// Tells a peer why its connection is refused after the upgrade (an `after_accept` hook
+/// said no): an `ERROR` frame on id 0, then a close with code 1008 (policy violation).
+async fn refuse<S>(mut ws: WebSocketStream<S>, encoding: Encoding, e: &Error)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::protocol::frame::{coding::CloseCode, CloseFrame};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let frame = Frame::Error {
+        id: 0,
+        error: crate::protocol::ErrorBody { code: e.code, message: e.message.clone(), data: None },
+        trailers: Default::default(),
+    };
+    let mut buf = Vec::new();
+    encoding.encode_frame(&frame, &mut buf);
+    let msg = match encoding {
+        Encoding::Json => Message::text(String::from_utf8(buf).unwrap_or_default()),
+        Encoding::MsgPack => Message::binary(buf),
+    };
+    let _ = ws.send(msg).await;
+    let mut reason = e.message.clone();
+    while reason.len() > 120 {
+        reason.pop();
+    }
+    let _ = ws.close(Some(CloseFrame { code: CloseCode::Policy, reason: reason.into() })).await;
+}
+
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct NoParams {}
 
@@ -331,8 +362,7 @@ fn upgrade(shared: Arc<ServerShared>, mut req: Request<Incoming>, remote: Socket
         let info = ConnectionInfo { id, remote_addr: remote, headers, encoding, extensions: Default::default() };
         if let Err(e) = shared.routes.hooks.after_accept(&info) {
             tracing::info!(conn = id, "connection refused by a hook: {}", e.message);
-            let mut ws = ws;
-            let _ = ws.close(None).await;
+            refuse(ws, encoding, &e).await;
             return;
         }
         let peer = connection::start(ws, Role::Server, info, shared.routes.clone(), shared.limits.clone());
