@@ -23,7 +23,9 @@ pub use connection::{CallOptions, ClientStreamCall, Limits, Peer, Response, Stre
 pub use context::{ConnectionInfo, Context};
 pub use error::{Error, IntoCallError, Never};
 pub use method::{Method, MethodDef};
-pub use protocol::{Encoding, ErrorCode, Metadata, Shape};
+pub use protocol::{Encoding, ErrorCode, Metadata, Payload, Shape};
+/// The headers of a WebSocket upgrade request, as hooks and `Context::headers` see them.
+pub use hyper::http::HeaderMap;
 pub use router::{Hook, Router};
 pub use schema::SchemaDocument;
 pub use server::{Publisher, Server};

@@ -130,7 +130,9 @@ async fn run(
     }
     .await;
 
-    let frame = match result {
+    // Trailers are settled (`before_trailing_metadata`) before `after_request` observes
+    // the outcome, so hooks run in the documented order.
+    let (frame, outcome) = match result {
         Step::Cancelled => {
             hooks.after_request(&ctx, Err(&Error::cancelled()), started.elapsed());
             return;
@@ -138,29 +140,20 @@ async fn run(
         Step::Deadline => {
             let e = Error::new(ErrorCode::DEADLINE_EXCEEDED, "the call's deadline passed before it finished");
             ctx.0.cancel.cancel();
-            hooks.after_request(&ctx, Err(&e), started.elapsed());
-            conn.error_frame(id, &e, take_trailers(&ctx, hooks))
+            (conn.error_frame(id, &e, take_trailers(&ctx, hooks)), Err(e))
         }
         Step::Done(Outcome::Value(mut value)) => {
             send_leading(&conn, &ctx);
-            if let Err(e) = hooks.before_response_message(&ctx, &mut value) {
-                hooks.after_request(&ctx, Err(&e), started.elapsed());
-                conn.error_frame(id, &e, take_trailers(&ctx, hooks))
-            } else {
-                hooks.after_request(&ctx, Ok(()), started.elapsed());
-                Frame::Result { id, value, trailers: take_trailers(&ctx, hooks) }
+            match hooks.before_response_message(&ctx, &mut value) {
+                Err(e) => (conn.error_frame(id, &e, take_trailers(&ctx, hooks)), Err(e)),
+                Ok(()) => (Frame::Result { id, value, trailers: take_trailers(&ctx, hooks) }, Ok(())),
             }
         }
-        Step::Done(Outcome::Error(e)) => {
-            hooks.after_request(&ctx, Err(&e), started.elapsed());
-            conn.error_frame(id, &e, take_trailers(&ctx, hooks))
-        }
+        Step::Done(Outcome::Error(e)) => (conn.error_frame(id, &e, take_trailers(&ctx, hooks)), Err(e)),
         Step::Done(Outcome::Stream(_)) => unreachable!("streams are driven to the end"),
-        Step::Ended => {
-            hooks.after_request(&ctx, Ok(()), started.elapsed());
-            Frame::End { id, trailers: take_trailers(&ctx, hooks) }
-        }
+        Step::Ended => (Frame::End { id, trailers: take_trailers(&ctx, hooks) }, Ok(())),
     };
+    hooks.after_request(&ctx, outcome.as_ref().map(|_| ()), started.elapsed());
     conn.finish(id, frame, Some(permit));
 }
 
