@@ -101,6 +101,40 @@ fn router(seen: Arc<Seen>) -> Router {
             let doubled: u64 = ctx.peer().call("client.double", &serde_json::json!({ "n": p.n })).await?;
             Ok(doubled + 1)
         }))
+        .method(client_stream::<Empty, i64, i64, _, _>(info("sum_slowly"), NO_ERR, |_, _, mut items: Streaming<i64>| async move {
+            let mut total = 0;
+            while let Some(x) = items.next().await {
+                total += x?;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Ok(total)
+        }))
+        .method(unary::<N, i64, _, _>(info("ask_client_sum"), NO_ERR, |ctx, p| async move {
+            // A client stream from the server to the client.
+            let mut call = ctx.peer().client_stream::<i64, i64>("client.sum", &serde_json::json!({}), CallOptions::new())?;
+            for i in 1..=p.n as i64 {
+                call.send(&i).await?;
+            }
+            Ok(call.finish().await?.value)
+        }))
+        .method(unary::<N, Vec<String>, _, _>(info("ask_client_echo"), NO_ERR, |ctx, p| async move {
+            // A bidirectional stream from the server to the client.
+            let (mut tx, rx) = ctx.peer().bidi_stream::<String, String>("client.shout", &serde_json::json!({}), CallOptions::new())?;
+            let reader = tokio::spawn(rx.map(|r| r.unwrap()).collect::<Vec<String>>());
+            for i in 0..p.n {
+                tx.send(&format!("m{i}")).await?;
+            }
+            tx.finish();
+            Ok(reader.await.unwrap())
+        }))
+        .method(unary::<N, u64, _, _>(info("ask_client_then_give_up"), NO_ERR, |ctx, p| async move {
+            // Starts a slow call on the client and abandons it: dropping the pending call
+            // cancels it on the client.
+            let params = serde_json::json!({ "n": p.n });
+            let call = ctx.peer().call::<u64>("client.slow", &params);
+            let _ = tokio::time::timeout(Duration::from_millis(50), call).await;
+            Ok(0)
+        }))
         .method(unary::<N, Vec<u64>, _, _>(info("ask_client_stream"), NO_ERR, |ctx, p| async move {
             let items: Streaming<u64> = ctx.peer().server_stream("client.count", &serde_json::json!({ "n": p.n }), CallOptions::new())?;
             let got: Vec<u64> = items.map(|r| r.unwrap()).collect().await;
@@ -109,7 +143,26 @@ fn router(seen: Arc<Seen>) -> Router {
 }
 
 fn client_router() -> Router {
+    client_router_seeing(Default::default())
+}
+
+fn client_router_seeing(seen: Arc<Seen>) -> Router {
     Router::new()
+        .method(client_stream::<Empty, i64, i64, _, _>(info("client.sum"), NO_ERR, |_, _, items: Streaming<i64>| async move {
+            let items: Vec<i64> = items.map(|r| r.unwrap()).collect().await;
+            Ok(items.iter().sum())
+        }))
+        .method(bidi_stream::<Empty, String, String, _, _, _>(info("client.shout"), NO_ERR, |_, _, items: Streaming<String>| async move {
+            Ok(items.map(|r| r.map(|s| s.to_uppercase())))
+        }))
+        .method(unary::<N, u64, _, _>(info("client.slow"), NO_ERR, move |_, p| {
+            let seen = seen.clone();
+            async move {
+                let _guard = DropFlag(seen);
+                tokio::time::sleep(Duration::from_secs(p.n)).await;
+                Ok(p.n)
+            }
+        }))
         .method(unary::<N, u64, _, _>(info("client.double"), NO_ERR, |_, p| async move { Ok(p.n * 2) }))
         .method(server_stream::<N, u64, _, _, _>(info("client.count"), NO_ERR, |_, p| async move {
             Ok(stream::iter(0..p.n).map(Ok))
@@ -284,9 +337,99 @@ async fn the_server_calls_the_client() {
         assert_eq!(x, 41, "{enc:?}");
         let xs: Vec<u64> = client.call("ask_client_stream", &serde_json::json!({"n": 4})).await.unwrap();
         assert_eq!(xs, vec![0, 1, 2, 3]);
+        let total: i64 = client.call("ask_client_sum", &serde_json::json!({"n": 100})).await.unwrap();
+        assert_eq!(total, 5050, "{enc:?}");
+        let echoed: Vec<String> = client.call("ask_client_echo", &serde_json::json!({"n": 3})).await.unwrap();
+        assert_eq!(echoed, ["M0", "M1", "M2"], "{enc:?}");
+
+        // The server abandoning its call cancels the client's handler.
+        let seen = Arc::new(Seen::default());
+        let watched = Client::builder(&url(addr)).encoding(enc).router(client_router_seeing(seen.clone())).connect().await.unwrap();
+        let _: u64 = watched.call("ask_client_then_give_up", &serde_json::json!({"n": 60})).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while !seen.dropped.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the client's handler is dropped once the server gives up on the call");
     }
     // A client without handlers answers UNIMPLEMENTED, and the server's handler sees it.
     let plain = Client::connect(&url(addr)).await.unwrap();
     let err = plain.call::<u64>("ask_client", &serde_json::json!({"n": 1})).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::UNIMPLEMENTED);
+}
+
+#[tokio::test]
+async fn rule_breakers_get_the_documented_error_and_the_connection_keeps_serving() {
+    let addr = serve(router(Default::default())).await;
+    for subprotocol in ["volley.v1.json", "volley.v1.msgpack"] {
+        let binary = subprotocol.ends_with("msgpack");
+        let mut ws = raw(addr, subprotocol).await;
+        // A long stream stays open throughout: its call must go on while others break rules.
+        send_as(&mut ws, binary, r#"[0,1,"countdown",{"n":1000},{"w":1}]"#.into()).await;
+        let mut frames = Frames::default();
+        frames.expect(&mut ws, |f| f[0] == 3 && f[1] == 1).await; // its first ITEM
+
+        // Data before the call opens.
+        send_as(&mut ws, binary, "[3,3,1]".into()).await;
+        let e = frames.expect(&mut ws, |f| f[0] == 2).await;
+        assert_eq!((e[1].as_u64(), e[2].as_i64()), (Some(0), Some(410)), "{subprotocol}: {e}");
+
+        // Items beyond the credit the callee granted.
+        send_as(&mut ws, binary, r#"[0,5,"sum",{}]"#.into()).await;
+        let credit = frames.expect(&mut ws, |f| f[0] == 7 && f[1] == 5).await;
+        let granted = credit[2].as_u64().unwrap();
+        for i in 0..=granted {
+            send_as(&mut ws, binary, format!("[3,5,{i}]")).await;
+        }
+        let e = frames.expect(&mut ws, |f| f[1] == 5 && f[0] != 7).await;
+        assert_eq!((e[0].as_u64(), e[2].as_i64()), (Some(2), Some(429)), "{subprotocol}: {e}");
+
+        // A second END while the call is still open.
+        send_as(&mut ws, binary, r#"[0,7,"sum_slowly",{}]"#.into()).await;
+        frames.expect(&mut ws, |f| f[0] == 7 && f[1] == 7).await;
+        send_as(&mut ws, binary, "[3,7,20]".into()).await;
+        send_as(&mut ws, binary, "[4,7]".into()).await;
+        send_as(&mut ws, binary, "[4,7]".into()).await;
+        let e = frames.expect(&mut ws, |f| f[1] == 7 && f[0] != 7).await;
+        assert_eq!((e[0].as_u64(), e[2].as_i64()), (Some(2), Some(412)), "{subprotocol}: {e}");
+
+        // An ITEM on a unary call.
+        send_as(&mut ws, binary, r#"[0,9,"sleep",{"n":300}]"#.into()).await;
+        send_as(&mut ws, binary, "[3,9,1]".into()).await;
+        let e = frames.expect(&mut ws, |f| f[1] == 9).await;
+        assert_eq!((e[0].as_u64(), e[2].as_i64()), (Some(2), Some(412)), "{subprotocol}: {e}");
+
+        // A cancel for a call that was never opened.
+        send_as(&mut ws, binary, "[5,11]".into()).await;
+        let e = frames.expect(&mut ws, |f| f[0] == 2).await;
+        assert_eq!((e[1].as_u64(), e[2].as_i64()), (Some(0), Some(410)), "{subprotocol}: {e}");
+
+        // Other calls go on: a fresh unary call, and the long stream still streams.
+        send_as(&mut ws, binary, r#"[0,13,"sleep",{"n":1}]"#.into()).await;
+        assert_eq!(frames.expect(&mut ws, |f| f[1] == 13).await, serde_json::json!([1, 13, 1]));
+        send_as(&mut ws, binary, "[7,1,1]".into()).await;
+        let item = frames.expect(&mut ws, |f| f[0] == 3 && f[1] == 1).await;
+        assert_eq!(item[2], 999, "{subprotocol}: the stream went on where it was");
+    }
+}
+
+/// Frames received on a raw socket, read until one matches; the rest are kept for later.
+#[derive(Default)]
+struct Frames(Vec<serde_json::Value>);
+
+impl Frames {
+    async fn expect(&mut self, ws: &mut Ws, want: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        if let Some(i) = self.0.iter().position(&want) {
+            return self.0.remove(i);
+        }
+        loop {
+            let f = recv_json(ws).await;
+            if want(&f) {
+                return f;
+            }
+            self.0.push(f);
+        }
+    }
 }

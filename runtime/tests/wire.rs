@@ -82,19 +82,6 @@ async fn a_panicking_handler_fails_only_its_call() {
     assert_eq!(sum, 3);
 }
 
-/// Sends a frame written as JSON; on a msgpack connection a well-formed one is
-/// transcoded, so both encodings see the same mistakes.
-async fn send_as(ws: &mut Ws, binary: bool, text: String) {
-    use futures_util::SinkExt;
-    use tokio_tungstenite::tungstenite::Message;
-    let msg = match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(v) if binary => Message::binary(rmp_serde::to_vec(&v).unwrap()),
-        _ if binary => Message::binary(text.into_bytes()),
-        _ => Message::text(text),
-    };
-    ws.send(msg).await.unwrap()
-}
-
 #[tokio::test]
 async fn bad_input_is_answered_and_the_connection_keeps_serving() {
     let addr = serve(router()).await;

@@ -50,3 +50,16 @@ pub async fn recv_json(ws: &mut Ws) -> serde_json::Value {
         }
     }
 }
+
+/// Sends a frame written as JSON; on a msgpack connection a well-formed one is
+/// transcoded, so both encodings see the same mistakes.
+pub async fn send_as(ws: &mut Ws, binary: bool, text: String) {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let msg = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) if binary => Message::binary(rmp_serde::to_vec(&v).unwrap()),
+        _ if binary => Message::binary(text.into_bytes()),
+        _ => Message::text(text),
+    };
+    ws.send(msg).await.unwrap()
+}
