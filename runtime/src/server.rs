@@ -220,6 +220,12 @@ impl Publisher {
     pub fn connections(&self) -> usize {
         self.0.conns.lock().unwrap().len()
     }
+
+    /// The open connections, as peers the server can call (`Peer::call`), close or
+    /// inspect (`Peer::open_calls`).
+    pub fn peers(&self) -> Vec<Peer> {
+        self.0.conns.lock().unwrap().values().cloned().collect()
+    }
 }
 
 /// Tells a peer why its connection is refused after the upgrade (an `after_accept` hook

@@ -240,7 +240,7 @@ async fn bidi_echo() {
 async fn dropping_a_stream_cancels_the_handler() {
     for enc in ENCODINGS {
         let seen = Arc::new(Seen::default());
-        let addr = serve(router(seen.clone())).await;
+        let (addr, server) = serve_watched(router(seen.clone())).await;
         let client = connect(addr, enc).await;
         let mut s: Streaming<u64> =
             client.server_stream("firehose", &serde_json::json!({"n": 1_000_000_000u64}), CallOptions::new().window(4)).unwrap();
@@ -257,6 +257,8 @@ async fn dropping_a_stream_cancels_the_handler() {
         .expect("the server drops the handler's stream after the cancel");
         assert!(seen.produced.load(Ordering::SeqCst) < 100, "production stopped promptly");
         assert_eq!(client.open_calls(), 0);
+        let server_side = server.peers().pop().expect("the server holds the connection");
+        assert_eq!(server_side.open_calls(), 0, "the server freed the call's state");
         // The connection goes on.
         let x: u64 = client.call("sleep", &serde_json::json!({"n": 1})).await.unwrap();
         assert_eq!(x, 1);
@@ -304,7 +306,7 @@ async fn a_slow_reader_never_makes_the_server_queue_more_than_the_window() {
     const TOTAL: u64 = 1_000_000;
     for enc in ENCODINGS {
         let seen = Arc::new(Seen::default());
-        let addr = serve(router(seen.clone())).await;
+        let (addr, server) = serve_watched(router(seen.clone())).await;
         let client = connect(addr, enc).await;
         let mut s: Streaming<u64> =
             client.server_stream("firehose", &serde_json::json!({"n": TOTAL}), CallOptions::new().window(WINDOW)).unwrap();

@@ -18,6 +18,17 @@ pub async fn serve(router: Router) -> SocketAddr {
     addr
 }
 
+/// Serves `router` like [`serve`], also returning the server's publisher to inspect
+/// its connections.
+pub async fn serve_watched(router: Router) -> (SocketAddr, volley::Publisher) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Server::new(router);
+    let publisher = server.publisher();
+    tokio::spawn(server.serve_with_shutdown(listener, std::future::pending()));
+    (addr, publisher)
+}
+
 pub fn url(addr: SocketAddr) -> String {
     format!("ws://{addr}")
 }
