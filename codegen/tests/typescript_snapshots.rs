@@ -54,7 +54,7 @@ fn keyword_and_colliding_names_are_escaped() {
     assert!(types.contains("export type _2d = \"a b\";"), "{types}");
     assert!(client.contains("  then_(options: CallOptions = {}): Promise<class_> {"), "{client}");
     assert!(client.contains("readonly constructor_: ConstructorNamespace;"), "{client}");
-    assert!(client.contains("  a_b(options: CallOptions = {}): Promise<_2d> {"), "{client}");
+    assert!(client.contains("  aB(options: CallOptions = {}): Promise<_2d> {"), "{client}");
 }
 
 #[test]

@@ -37,7 +37,9 @@ pub struct Model {
     pub client_type_imports: Vec<String>,
     /// Type names `types.ts` imports from `runtime.ts` (`WideInt`, `Bytes`).
     pub types_runtime_imports: Vec<String>,
-    /// Type names `client.ts` imports from `runtime.ts` beyond those it always does.
+    /// Values (classes, constants) `client.ts` imports from `runtime.ts`.
+    pub client_runtime_values: Vec<String>,
+    /// Types `client.ts` imports from `runtime.ts`.
     pub client_runtime_imports: Vec<String>,
     /// The package's name as a JSON string.
     pub package_name_literal: String,
@@ -183,9 +185,13 @@ impl Model {
         let mut cx = Cx { names, used: BTreeSet::new() };
         let mut types: Vec<TypeDecl> = service.types.iter().map(|d| cx.declare(d)).collect();
 
+        // Methods named `volley.*` are the protocol's own (PROTOCOL.md section 9): the
+        // runtime calls them (topics, states), so they get no typed members.
+        let methods: Vec<&ir::Method> = service.methods.iter().filter(|m| !is_reserved_method(&m.name)).collect();
+
         // Parameter objects get named types, so users can name them too.
         let mut params_types = BTreeMap::new();
-        for m in &service.methods {
+        for m in &methods {
             if m.params.is_empty() {
                 continue;
             }
@@ -204,7 +210,10 @@ impl Model {
         let mut members: Vec<BTreeSet<String>> = vec![CLIENT_MEMBERS.iter().map(|s| s.to_string()).collect()];
         let mut handlers = vec![];
         let mut method_errors = vec![];
-        for m in &service.methods {
+        // Runtime names client.ts needs besides those type expressions use.
+        let mut values: BTreeSet<&'static str> = ["Connection", "ErrorCode", "StatesApi", "TopicsApi", "VolleyError"].into();
+        let mut runtime_types: BTreeSet<&'static str> = ["ConnectOptions", "MethodKind"].into();
+        for m in &methods {
             let params_ty = params_types.get(&m.name).cloned();
             let all_optional = m.params.iter().all(|p| p.optional);
             let docs = method_docs(m);
@@ -223,6 +232,7 @@ impl Model {
                     args.push(format!("input: AsyncIterable<{input_ty}>"));
                 }
                 args.push("ctx: HandlerContext".into());
+                runtime_types.insert("HandlerContext");
                 let returns = match m.kind {
                     CallKind::Unary | CallKind::ClientStream => format!("{value_ty} | Promise<{value_ty}>"),
                     _ => format!("AsyncIterable<{value_ty}> | Iterable<{value_ty}>"),
@@ -237,7 +247,7 @@ impl Model {
                 parent = match by_path.get(&prefix) {
                     Some(&i) => i,
                     None => {
-                        let member = unique_member(&mut members[parent], &prefix[depth - 1]);
+                        let member = unique_member(&mut members[parent], &camel(&prefix[depth - 1]));
                         let class_name = cx.names.type_name(&format!("{}Namespace", pascal(&prefix)));
                         namespaces[parent].children.push(Child { member, class_name: class_name.clone() });
                         namespaces.push(Namespace { class_name, prefix: format!("{}.", prefix.join(".")), methods: vec![], children: vec![] });
@@ -247,7 +257,7 @@ impl Model {
                     }
                 };
             }
-            let member = unique_member(&mut members[parent], m.path.last().map(String::as_str).unwrap_or(""));
+            let member = unique_member(&mut members[parent], &camel(m.path.last().map(String::as_str).unwrap_or("")));
             let mut args = vec![];
             let params_arg = match &params_ty {
                 Some(p) if all_optional => {
@@ -262,8 +272,15 @@ impl Model {
             };
             if m.kind.streams_input() {
                 args.push(format!("input: Streamable<{input_ty}>"));
+                runtime_types.insert("Streamable");
             }
             args.push("options: CallOptions = {}".into());
+            runtime_types.insert("CallOptions");
+            match m.kind {
+                CallKind::ServerStream => values.insert("ServerStream"),
+                CallKind::BidiStream => values.insert("BidiStream"),
+                _ => false,
+            };
             let returns = match m.kind {
                 CallKind::Unary | CallKind::ClientStream => format!("Promise<{value_ty}>"),
                 CallKind::ServerStream => format!("ServerStream<{value_ty}>"),
@@ -295,7 +312,7 @@ impl Model {
 
         let mut client_type_imports: Vec<String> = params_types.values().cloned().collect();
         let mut refs = BTreeSet::new();
-        for m in &service.methods {
+        for m in &methods {
             for t in [&m.result, &m.input, &m.output, &m.error].into_iter().flatten() {
                 t.refs(&mut refs);
             }
@@ -329,12 +346,15 @@ impl Model {
             service.name,
             service.version.as_ref().map(|v| format!(" (version {v})")).unwrap_or_default()
         ));
-        let client_runtime_imports = std::mem::take(&mut cx.used).into_iter().map(str::to_string).collect();
+        runtime_types.extend(std::mem::take(&mut cx.used));
+        let client_runtime_imports = runtime_types.into_iter().map(str::to_string).collect();
+        let client_runtime_values = values.into_iter().map(str::to_string).collect();
         Model {
             package_name_literal: string_literal(&package_name),
             package_version_literal: string_literal(&package_version),
             types_runtime_imports,
             client_runtime_imports,
+            client_runtime_values,
             package_name,
             package_version,
             service_name: service.name.clone(),
@@ -615,6 +635,29 @@ fn pascal(path: &[String]) -> String {
             cs.next().map(|c| c.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
         })
         .collect()
+}
+
+/// Whether a method is one the protocol reserves (`volley.introspect`, `volley.subscribe`...).
+pub fn is_reserved_method(name: &str) -> bool {
+    name.starts_with("volley.")
+}
+
+/// `echo_metadata` → `echoMetadata`, `sum-from-client` → `sumFromClient`: TypeScript's
+/// convention for members. A name without separators is kept as it is.
+pub fn camel(name: &str) -> String {
+    let mut out = String::new();
+    for (i, word) in name.split(|c: char| c == '_' || c == '-' || c == ' ').filter(|w| !w.is_empty()).enumerate() {
+        if i == 0 {
+            out.push_str(word);
+        } else {
+            let mut cs = word.chars();
+            if let Some(c) = cs.next() {
+                out.push(c.to_ascii_uppercase());
+                out.push_str(cs.as_str());
+            }
+        }
+    }
+    if out.is_empty() { name.to_string() } else { out }
 }
 
 /// A class member name, escaped away from the class's other members and made an
