@@ -140,17 +140,26 @@ export type ConnectionState = "open" | "reconnecting" | "closed";
 /** A WebSocket class: the browser's, Node 22's, or the `ws` package's. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
-/** The part of the WebSocket API the runtime uses. */
+/**
+ * An event handler property. Written as a method so that the DOM's and the `ws`
+ * package's handlers, which take more specific event types, fit it.
+ */
+type Handler<E> = { bivarianceHack(event: E): void }["bivarianceHack"] | null;
+
+/**
+ * The part of the WebSocket API the runtime uses. The browser's `WebSocket`, Node 22's
+ * and the `ws` package's class all fit it.
+ */
 export interface WebSocketLike {
   binaryType: string;
   readonly protocol: string;
   readonly readyState: number;
   send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: Handler<unknown>;
+  onmessage: Handler<{ data: unknown }>;
+  onclose: Handler<{ code: number; reason: string }>;
+  onerror: Handler<unknown>;
 }
 
 /** Options of `Client.connect`. */

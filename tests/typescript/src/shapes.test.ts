@@ -13,7 +13,9 @@ import {
   type Encoding,
   type Message,
   type Tree,
+  type WebSocketConstructor,
 } from "../generated/shapes/src/index.js";
+import { WebSocket as NodeWebSocket } from "ws";
 import { startFakeServer, type FakeServer } from "./fake-server.js";
 
 async function* slowly<T>(items: T[]): AsyncIterable<T> {
@@ -254,6 +256,21 @@ for (const encoding of ["json", "msgpack"] as Encoding[]) {
     });
   });
 }
+
+test("the browser's and the ws package's WebSocket classes fit the WebSocket option", async () => {
+  // Checked by the compiler: both assignments must type-check.
+  const fromWs: WebSocketConstructor = NodeWebSocket;
+  const fromDom: WebSocketConstructor | undefined = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
+  void fromDom;
+  const server = await startFakeServer();
+  try {
+    const client = await Client.connect(server.url, { WebSocket: fromWs, encoding: "json" });
+    assert.equal(await client.add({ a: 20, b: 22 }), 42);
+    await client.close();
+  } finally {
+    await server.close();
+  }
+});
 
 test("an unreachable server fails with a ConnectionError", async () => {
   await assert.rejects(Client.connect("ws://127.0.0.1:9/", { connectTimeoutMs: 2000 }), ConnectionError);
