@@ -4,11 +4,26 @@
 #   1. installs the npm dependencies (npm ci),
 #   2. builds the `volley` CLI and the example servers,
 #   3. generates the SDK of the fixture schema and of every example server it starts,
-#   4. type-checks each SDK with `tsc --strict --noEmit`,
-#   5. runs the suite with `node --test`.
+#   4. checks that each example's SDK equals the one checked in under
+#      examples/<name>/sdk/typescript,
+#   5. type-checks each SDK with `tsc --strict --noEmit`,
+#   6. runs the suites with `node --test`: the fixture SDK against a fake server, and
+#      each example's SDK against its running server, in both encodings.
+#
+#   bash tests/typescript/run.sh --update-sdks
+#      rewrites the checked-in example SDKs from the servers instead of failing on a
+#      difference.
 #
 # Exits non-zero on any failure. Servers it starts are stopped on exit.
 set -euo pipefail
+
+update_sdks=0
+for arg in "$@"; do
+  case "$arg" in
+    --update-sdks) update_sdks=1 ;;
+    *) echo "usage: run.sh [--update-sdks]" >&2; exit 2 ;;
+  esac
+done
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -68,6 +83,18 @@ for name in "${examples[@]}"; do
   export "VOLLEY_${upper}_URL=ws://127.0.0.1:$port/"
   step "generate: $name (from http://127.0.0.1:$port/schema)"
   "$volley" generate typescript --schema "http://127.0.0.1:$port/schema" --out "generated/$name" --package-name "$name-client"
+  checked_in="$root/examples/$name/sdk/typescript"
+  if [[ $update_sdks == 1 ]]; then
+    rm -rf "$checked_in"
+    mkdir -p "$checked_in"
+    cp -R "generated/$name/." "$checked_in/"
+    echo "updated examples/$name/sdk/typescript"
+  elif ! diff -ru "$checked_in" "generated/$name"; then
+    echo >&2
+    echo "examples/$name/sdk/typescript differs from the SDK generated from the running $name server." >&2
+    echo "Refresh the checked-in SDKs with:  bash tests/typescript/run.sh --update-sdks" >&2
+    exit 1
+  fi
 done
 
 for sdk in generated/*/; do
@@ -89,3 +116,4 @@ done
 
 step "node --test"
 node --test "dist/src/"
+echo "TypeScript SDK suites passed"
