@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::ir::Service;
 use crate::output::{write_all, GenerateError, Settings};
-use crate::{load, typescript, Language};
+use crate::{load, python, typescript, Language};
 
 /// Generates typed client SDKs from a volley server's schema.
 #[derive(Debug, Parser)]
@@ -67,7 +67,7 @@ impl From<LanguageArg> for Language {
 pub fn generate(language: Language, service: &Service, settings: &Settings) -> Result<Vec<crate::OutputFile>, GenerateError> {
     match language {
         Language::TypeScript => typescript::generate(service, settings),
-        Language::Python => Err(GenerateError::Unsupported("the Python generator is not available yet".into())),
+        Language::Python => python::generate(service, settings),
     }
 }
 

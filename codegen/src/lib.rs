@@ -13,6 +13,7 @@ pub mod cli;
 pub mod ir;
 pub mod load;
 pub mod output;
+pub mod python;
 pub mod typescript;
 
 pub use output::{GenerateError, OutputFile};

@@ -1,0 +1,1248 @@
+//! The Python model: every name, annotation, decoder and docstring the templates print,
+//! worked out from the IR. Templates only lay these out.
+//!
+//! Types become dataclasses (`kw_only`, so field order never matters) with `to_wire`
+//! and `from_wire`; serde enums with data become one dataclass per variant and a union
+//! alias with a `decode_<Name>` function; unit enums become `Literal` aliases. Inline
+//! objects, enums and unions are hoisted into named declarations, named after where
+//! they appear.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ir::{CallKind, Field, Literal, Payload, Service, Side, Tagging, Type};
+use crate::output::Settings;
+
+use super::keywords::{is_reserved, CLASS_MEMBERS, CLIENT_MEMBERS, METHOD_LOCALS, RUNTIME};
+
+/// Everything the Python templates need.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The distribution name (`pip install` name), such as `calculator-client`.
+    pub package_name: String,
+    /// The import name, such as `calculator_client`.
+    pub import_name: String,
+    /// The package's version.
+    pub package_version: String,
+    /// The service's wire name.
+    pub service_name: String,
+    /// One line about the package, as a TOML string.
+    pub summary: String,
+    /// The `Client` class docstring, indented for a class body.
+    pub client_docs: String,
+    /// The declarations of `types.py`, in order.
+    pub decls: Vec<Decl>,
+    /// Names `types.py` exports, sorted.
+    pub type_exports: Vec<String>,
+    /// Runtime names `types.py` imports.
+    pub types_imports: Vec<String>,
+    /// Names `client.py` imports from `types.py`.
+    pub client_type_imports: Vec<String>,
+    /// The namespace classes; the first is the root (`Client`).
+    pub namespaces: Vec<Namespace>,
+    /// Methods the server calls on the client.
+    pub handlers: Vec<HandlerMethod>,
+    /// Exception classes of methods with a typed error.
+    pub method_errors: Vec<MethodError>,
+    /// Example calls for the README, one per call shape the service has.
+    pub examples: Vec<String>,
+}
+
+/// A declaration in `types.py`.
+#[derive(Debug, Clone)]
+pub enum Decl {
+    /// A dataclass.
+    Class(PyClass),
+    /// `Name: TypeAlias = ...`, with a decoder function when values need converting.
+    Alias(PyAlias),
+    /// A serde enum with data: a union of variant classes and a decoder dispatching on
+    /// the tag.
+    Tagged(PyTagged),
+    /// An untagged union and a decoder trying each alternative in order.
+    Union(PyUnion),
+}
+
+/// A dataclass.
+#[derive(Debug, Clone)]
+pub struct PyClass {
+    /// The class name.
+    pub name: String,
+    /// The docstring, indented for the class body (empty for none).
+    pub docs: String,
+    /// The fields.
+    pub fields: Vec<PyField>,
+    /// Whether `to_wire` builds a dict `d` from the fields.
+    pub builds_dict: bool,
+    /// What `to_wire` returns.
+    pub encode_return: String,
+    /// What `from_wire` reads the fields from (an expression on `v`).
+    pub decode_payload: String,
+    /// The wire keys of the fields, as a Python tuple, for collecting other keys.
+    pub known_keys: String,
+    /// Whether it has a field for other keys.
+    pub has_extra: bool,
+}
+
+/// How a field goes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Always sent.
+    Required,
+    /// Left out when `None`.
+    Optional,
+    /// A flattened value: its map's keys are merged into this one's.
+    Flatten,
+    /// Other keys (a flattened map).
+    Extra,
+    /// The whole payload (a newtype or tuple variant).
+    Value,
+}
+
+/// A dataclass field.
+#[derive(Debug, Clone)]
+pub struct PyField {
+    /// The attribute name (escaped).
+    pub attr: String,
+    /// The annotation.
+    pub annotation: String,
+    /// ` = None`, ` = field(default_factory=dict)`, or empty.
+    pub default: String,
+    /// How it goes on the wire.
+    pub kind: FieldKind,
+    /// The wire key as a Python string literal (empty for flattened and extra fields).
+    pub wire: String,
+    /// The value to send (an expression on `self.attr`).
+    pub encode: String,
+    /// The value read (an expression on `d`).
+    pub decode: String,
+}
+
+/// A type alias.
+#[derive(Debug, Clone)]
+pub struct PyAlias {
+    /// The name.
+    pub name: String,
+    /// The docstring after the alias (unindented), or empty.
+    pub docs: String,
+    /// The right-hand side (quoted when it names classes).
+    pub value: String,
+    /// The decoder function's name, when values need converting.
+    pub decoder: Option<String>,
+    /// The decoder's body expression on `v`.
+    pub decode: String,
+}
+
+/// A tagged union.
+#[derive(Debug, Clone)]
+pub struct PyTagged {
+    /// The alias name.
+    pub name: String,
+    /// The docstring after the alias, or empty.
+    pub docs: String,
+    /// The right-hand side of the alias.
+    pub value: String,
+    /// The decoder function's name.
+    pub decoder: String,
+    /// How the decoder finds the tag (an expression on `v`).
+    pub tag_expr: String,
+    /// The variants: tag literal and class.
+    pub variants: Vec<(String, String)>,
+}
+
+/// An untagged union.
+#[derive(Debug, Clone)]
+pub struct PyUnion {
+    /// The alias name.
+    pub name: String,
+    /// The docstring after the alias, or empty.
+    pub docs: String,
+    /// The right-hand side of the alias.
+    pub value: String,
+    /// The decoder function's name.
+    pub decoder: String,
+    /// The alternatives, in order.
+    pub alternatives: Vec<Alternative>,
+}
+
+/// One alternative of an untagged union.
+#[derive(Debug, Clone)]
+pub struct Alternative {
+    /// Whether `v` may be of it (an expression on `v`).
+    pub guard: String,
+    /// The decoded value (an expression on `v`).
+    pub decode: String,
+    /// Whether decoding may fail, so the next alternative is tried.
+    pub fallible: bool,
+}
+
+/// A class in `client.py` grouping the methods of one dotted prefix.
+#[derive(Debug, Clone)]
+pub struct Namespace {
+    /// The class name (`Client` for the root).
+    pub class_name: String,
+    /// The dotted prefix, such as `calc.`.
+    pub prefix: String,
+    /// Its methods.
+    pub methods: Vec<PyMethod>,
+    /// Nested namespaces: attribute and class.
+    pub children: Vec<(String, String)>,
+}
+
+/// A server method.
+#[derive(Debug, Clone)]
+pub struct PyMethod {
+    /// The member name (escaped).
+    pub member: String,
+    /// The wire name as a string literal.
+    pub wire: String,
+    /// The docstring, indented for a method body.
+    pub docs: String,
+    /// The `def` line (or lines), without the trailing colon's newline.
+    pub header: String,
+    /// The parameters.
+    pub params: Vec<PyParam>,
+    /// `unary` (also client streams) or `stream`.
+    pub runtime: &'static str,
+    /// The result or item decoder.
+    pub decode: String,
+    /// `items` for client and bidi streams, else `None`.
+    pub items: &'static str,
+    /// The method's error class, or `None`.
+    pub error: String,
+}
+
+/// A parameter of a server method.
+#[derive(Debug, Clone)]
+pub struct PyParam {
+    /// The argument name (escaped).
+    pub arg: String,
+    /// The wire name as a string literal.
+    pub wire: String,
+    /// Left out when `None`.
+    pub optional: bool,
+    /// The value to send (an expression on the argument).
+    pub encode: String,
+}
+
+/// A method the client serves.
+#[derive(Debug, Clone)]
+pub struct HandlerMethod {
+    /// The wire name as a string literal.
+    pub wire: String,
+    /// The Protocol method's name.
+    pub member: String,
+    /// The docstring, indented for a method body.
+    pub docs: String,
+    /// `async def` for unary and client streams, `def` for streams (async generators).
+    pub def: &'static str,
+    /// The `def` line (or lines).
+    pub header: String,
+    /// The call shape's wire name.
+    pub kind: &'static str,
+    /// The call made from the raw params `p` and `items`.
+    pub invoke: String,
+}
+
+/// The exception class of a method's `APPLICATION` errors.
+#[derive(Debug, Clone)]
+pub struct MethodError {
+    /// The class name.
+    pub name: String,
+    /// The method's wire name.
+    pub method: String,
+    /// The `data` annotation.
+    pub annotation: String,
+    /// The decoder applied to `error.data`.
+    pub decode: String,
+}
+
+/// What a named type became.
+#[derive(Debug, Clone)]
+struct Named {
+    name: String,
+    /// The decoder callable, or `None` when values arrive as they are.
+    decoder: Option<String>,
+    /// Whether the guard of an untagged union may admit a string (external tagging
+    /// with unit variants).
+    admits_string: bool,
+}
+
+/// A Python type: its annotation and decoder.
+struct PyTy {
+    ann: String,
+    /// A callable, or `None` for identity.
+    dec: Option<String>,
+    /// Whether the annotation names a generated class (so an alias must be quoted).
+    names_class: bool,
+}
+
+impl Model {
+    /// Works out the Python model of a service.
+    pub fn new(service: &Service, settings: &Settings) -> Model {
+        let mut cx = Cx { def_types: service.types.iter().map(|d| (d.name.clone(), d.ty.clone())).collect(), ..Cx::default() };
+        // Reserve every $defs name first, so hoisted names never take one.
+        for def in &service.types {
+            let name = cx.type_name(&def.name);
+            let (decoder, admits_string) = match &def.ty {
+                Type::Object(_) | Type::AllOf(_) => (Some(format!("{name}.from_wire")), false),
+                Type::Tagged(t) => (
+                    Some(format!("decode_{name}")),
+                    t.tagging == Tagging::External && t.variants.iter().any(|v| v.payload == Payload::Unit),
+                ),
+                Type::Union(_) => (Some(format!("decode_{name}")), true),
+                _ => (None, false),
+            };
+            if let Some(d) = &decoder {
+                cx.taken.insert(d.clone());
+            }
+            cx.defs.insert(def.name.clone(), Named { name, decoder, admits_string });
+        }
+        // Aliases whose values need converting get a decoder function too.
+        for def in &service.types {
+            if cx.defs[&def.name].decoder.is_none() && !cx.is_identity(&def.ty, &mut BTreeSet::new()) {
+                let name = format!("decode_{}", cx.defs[&def.name].name);
+                cx.taken.insert(name.clone());
+                cx.defs.get_mut(&def.name).expect("declared").decoder = Some(name);
+            }
+        }
+        for def in &service.types {
+            let named = cx.defs[&def.name].clone();
+            let mut docs = text(&def.description);
+            if named.name != def.name {
+                docs.push(format!("`{}` on the server.", def.name));
+            }
+            cx.declare(&named, &def.ty, docs);
+        }
+
+        let mut namespaces =
+            vec![Namespace { class_name: "Client".into(), prefix: String::new(), methods: vec![], children: vec![] }];
+        let mut by_path: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+        by_path.insert(vec![], 0);
+        let mut members: Vec<BTreeSet<String>> = vec![CLIENT_MEMBERS.iter().map(|s| s.to_string()).collect()];
+        let mut handlers = vec![];
+        let mut handler_members: BTreeSet<String> = BTreeSet::new();
+        let mut method_errors = vec![];
+        let mut examples: BTreeMap<&'static str, String> = BTreeMap::new();
+        for m in &service.methods {
+            let ctx = pascal(&m.path);
+            let value = match m.kind {
+                CallKind::Unary | CallKind::ClientStream => m.result.clone().unwrap_or(Type::Null),
+                _ => m.output.clone().unwrap_or(Type::Any),
+            };
+            let value_ty = cx.py(&value, &format!("{ctx}Result"));
+            let input_ty = m.input.as_ref().map(|t| cx.py(t, &format!("{ctx}Item")));
+            let mut arg_names: BTreeSet<String> = METHOD_LOCALS.iter().map(|s| s.to_string()).collect();
+            arg_names.extend(cx.taken.iter().cloned());
+            let mut params = vec![];
+            let mut sig_params = vec![];
+            let mut arg_docs = vec![];
+            for p in &m.params {
+                let arg = unique(&mut arg_names, &p.name);
+                let ty = cx.py(&p.ty, &format!("{ctx}{}", pascal(std::slice::from_ref(&p.name))));
+                let optional = p.optional;
+                let ann = if optional { nullable(&ty.ann) } else { ty.ann.clone() };
+                sig_params.push(if optional { format!("{arg}: {ann} = None") } else { format!("{arg}: {ann}") });
+                let doc = field_doc(p);
+                arg_docs.push((arg.clone(), if doc.is_empty() { format!("`{ann}`.") } else { doc }));
+                let encode = if cx.is_identity(&p.ty, &mut BTreeSet::new()) { arg.clone() } else { format!("to_wire({arg})") };
+                params.push(PyParam { arg, wire: py_str(&p.name), optional, encode });
+            }
+            let error = m.error.as_ref().map(|e| {
+                let ty = cx.py(e, &format!("{ctx}ErrorData"));
+                let name = cx.type_name(&format!("{ctx}Error"));
+                method_errors.push(MethodError {
+                    name: name.clone(),
+                    method: m.name.clone(),
+                    annotation: ty.ann.clone(),
+                    decode: ty.dec.clone().unwrap_or_else(|| "identity".into()),
+                });
+                (name, ty.ann)
+            });
+
+            if m.side == Side::Client {
+                let member = unique(&mut handler_members, &m.path.join("_"));
+                let mut args = vec![];
+                if let Some(i) = &input_ty {
+                    args.push(format!("items: AsyncIterator[{}]", i.ann));
+                }
+                if !sig_params.is_empty() {
+                    args.push("*".into());
+                    args.extend(sig_params.iter().cloned());
+                }
+                let streams_out = m.kind.streams_output();
+                let returns = if streams_out { format!("AsyncIterator[{}]", value_ty.ann) } else { value_ty.ann.clone() };
+                let mut call_args = vec![];
+                if let Some(i) = &input_ty {
+                    call_args.push(format!("decode_items(items, {})", i.dec.clone().unwrap_or_else(|| "identity".into())));
+                }
+                for (p, field) in params.iter().zip(&m.params) {
+                    let dec = cx.py(&field.ty, &format!("{ctx}{}", pascal(std::slice::from_ref(&field.name)))).dec;
+                    let read = if p.optional {
+                        apply(&dec.map(|d| format!("optional({d})")), &format!("p.get({})", p.wire))
+                    } else {
+                        apply(&dec, &format!("p[{}]", p.wire))
+                    };
+                    call_args.push(format!("{}={read}", p.arg));
+                }
+                let mut lines = text(&m.description);
+                lines.push(String::new());
+                lines.push(format!("The server calls this as `{}` ({}).", m.name, shape_phrase(m.kind)));
+                if !arg_docs.is_empty() || input_ty.is_some() {
+                    lines.push(String::new());
+                    lines.push("Args:".into());
+                    if input_ty.is_some() {
+                        lines.push("    items: The items the server streams; iterate them to the end.".into());
+                    }
+                    for (a, d) in &arg_docs {
+                        lines.push(format!("    {a}: {d}"));
+                    }
+                }
+                lines.push(String::new());
+                lines.push(if streams_out { "Yields:".into() } else { "Returns:".into() });
+                lines.push(format!("    {}", if streams_out { "The items sent back, as the server grants credit." } else { "The answer sent back." }));
+                handlers.push(HandlerMethod {
+                    wire: py_str(&m.name),
+                    member: member.clone(),
+                    docs: docstring(&lines, 8),
+                    def: if streams_out { "def" } else { "async def" },
+                    header: def_header(if streams_out { "def" } else { "async def" }, &member, &args, &returns),
+                    kind: m.kind.wire_name(),
+                    invoke: format!("h.{member}({})", call_args.join(", ")),
+                });
+                continue;
+            }
+
+            // Find or create the namespace classes along the dotted path.
+            let mut parent = 0;
+            for depth in 1..m.path.len() {
+                let prefix = m.path[..depth].to_vec();
+                parent = match by_path.get(&prefix) {
+                    Some(&i) => i,
+                    None => {
+                        let member = unique(&mut members[parent], &prefix[depth - 1]);
+                        let class_name = cx.type_name(&format!("{}Namespace", pascal(&prefix)));
+                        namespaces[parent].children.push((member, class_name.clone()));
+                        namespaces.push(Namespace {
+                            class_name,
+                            prefix: format!("{}.", prefix.join(".")),
+                            methods: vec![],
+                            children: vec![],
+                        });
+                        members.push(CLIENT_MEMBERS.iter().map(|s| s.to_string()).collect());
+                        by_path.insert(prefix.clone(), namespaces.len() - 1);
+                        namespaces.len() - 1
+                    }
+                };
+            }
+            let member = unique(&mut members[parent], m.path.last().map(String::as_str).unwrap_or(""));
+            let mut args = vec![];
+            if let Some(i) = &input_ty {
+                args.push(format!("items: Input[{}]", i.ann));
+            }
+            args.push("*".into());
+            args.extend(sig_params);
+            args.push("options: CallOptions | None = None".into());
+            let streams_out = m.kind.streams_output();
+            let returns =
+                if streams_out { format!("Stream[{}]", value_ty.ann) } else { format!("UnaryCall[{}]", value_ty.ann) };
+
+            let mut lines = text(&m.description);
+            if let Some(d) = &m.deprecated {
+                lines.push(String::new());
+                lines.push(if d.is_empty() { "Deprecated.".into() } else { format!("Deprecated: {d}") });
+            }
+            lines.push(String::new());
+            lines.push(format!("Calls `{}` ({}).", m.name, shape_phrase(m.kind)));
+            lines.push(String::new());
+            lines.push("Args:".into());
+            if input_ty.is_some() {
+                lines.push("    items: The items to send: any iterable or async iterable. They are sent".into());
+                lines.push("        only as the server grants credit.".into());
+            }
+            for (a, d) in &arg_docs {
+                lines.push(format!("    {a}: {d}"));
+            }
+            lines.push("    options: Timeout, client metadata and stream window of this call.".into());
+            lines.push(String::new());
+            lines.push("Returns:".into());
+            if streams_out {
+                lines.push(format!("    A `Stream` of `{}`: read it with `async for` (inside `async with` to", value_ty.ann));
+                lines.push("    cancel it when left early); `await stream.metadata()` and `stream.trailers`".into());
+                lines.push("    give the metadata.".into());
+            } else {
+                lines.push(format!("    A `UnaryCall`: `await` it for the `{}` result, or", value_ty.ann));
+                lines.push("    `await call.with_metadata()` for a `Response` with metadata and trailers.".into());
+            }
+            lines.push(String::new());
+            lines.push("Raises:".into());
+            if let Some((name, ann)) = &error {
+                lines.push(format!("    {name}: The method's own error (code 1000); `data` is a `{ann}`."));
+            }
+            lines.push("    VolleyError: Any other failure, such as `DEADLINE_EXCEEDED` or `INVALID_PARAMS`;".into());
+            lines.push("        `VolleyConnectionError` when the connection drops.".into());
+
+            let example = example_call(&namespaces[parent], &member, &params, m.kind, &value_ty.ann);
+            examples.entry(m.kind.wire_name()).or_insert(example);
+
+            namespaces[parent].methods.push(PyMethod {
+                member: member.clone(),
+                wire: py_str(&m.name),
+                docs: docstring(&lines, 8),
+                header: def_header("def", &member, &args, &returns),
+                params,
+                runtime: if streams_out { "stream" } else { "unary" },
+                decode: value_ty.dec.unwrap_or_else(|| "identity".into()),
+                items: if input_ty.is_some() { "items" } else { "None" },
+                error: error.map(|(n, _)| n).unwrap_or_else(|| "None".into()),
+            });
+        }
+
+        let mut type_exports = vec![];
+        for d in &cx.decls {
+            match d {
+                Decl::Class(c) => type_exports.push(c.name.clone()),
+                Decl::Alias(a) => {
+                    type_exports.push(a.name.clone());
+                    type_exports.extend(a.decoder.clone());
+                }
+                Decl::Tagged(t) => type_exports.extend([t.name.clone(), t.decoder.clone()]),
+                Decl::Union(u) => type_exports.extend([u.name.clone(), u.decoder.clone()]),
+            }
+        }
+        type_exports.sort();
+        let client_type_imports = type_exports.clone();
+
+        let package_name = settings.package_name.clone().unwrap_or_else(|| package_name(&service.name));
+        let import_name = import_name(&package_name);
+        let package_version = settings
+            .package_version
+            .clone()
+            .or_else(|| service.version.clone())
+            .unwrap_or_else(|| "0.0.0".into());
+        let summary = service
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("Typed client for the {} volley service", service.name));
+        let mut client_lines = text(&service.description);
+        if !client_lines.is_empty() {
+            client_lines.push(String::new());
+        }
+        client_lines.push(format!(
+            "A client of the `{}` service{}.",
+            service.name,
+            service.version.as_ref().map(|v| format!(" (version {v})")).unwrap_or_default()
+        ));
+        client_lines.push(String::new());
+        client_lines.push("Connect with `async with Client.connect(url) as client:` (or".into());
+        client_lines.push("`client = await Client.connect(url)` and `await client.close()`).".into());
+        let mut types_imports: Vec<String> = cx.runtime_used.iter().map(|s| s.to_string()).collect();
+        types_imports.sort();
+        Model {
+            package_name,
+            import_name,
+            package_version,
+            service_name: service.name.clone(),
+            summary: py_str(summary.lines().next().unwrap_or_default()),
+            client_docs: docstring(&client_lines, 4),
+            decls: cx.decls,
+            type_exports,
+            types_imports,
+            client_type_imports,
+            namespaces,
+            handlers,
+            method_errors,
+            examples: examples.into_values().collect(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Cx {
+    /// Type-level names in use.
+    taken: BTreeSet<String>,
+    /// What each `$defs` name became.
+    defs: BTreeMap<String, Named>,
+    /// The declarations, in order.
+    decls: Vec<Decl>,
+    /// Runtime helpers `types.py` uses.
+    runtime_used: BTreeSet<&'static str>,
+    /// Hoisted inline types already declared, by the name they were given.
+    hoisted: BTreeSet<String>,
+    /// The type of each `$defs` name.
+    def_types: BTreeMap<String, Type>,
+}
+
+impl Cx {
+    /// A fresh type-level name: an identifier, not reserved, not taken.
+    fn type_name(&mut self, wanted: &str) -> String {
+        let mut name = identifier(wanted);
+        while is_reserved(&name) || RUNTIME.contains(&name.as_str()) || self.taken.contains(&name) {
+            name.push('_');
+        }
+        self.taken.insert(name.clone());
+        name
+    }
+
+    /// Whether values of `t` arrive as their Python value, needing no conversion.
+    fn is_identity(&self, t: &Type, visiting: &mut BTreeSet<String>) -> bool {
+        match t {
+            Type::Any | Type::Null | Type::Bool | Type::Integer { .. } | Type::Number | Type::String => true,
+            Type::Literal(_) | Type::Enum(_) => true,
+            Type::Nullable(i) | Type::List(i) | Type::Map(i) => self.is_identity(i, visiting),
+            Type::Object(o) => o.fields.is_empty() && o.additional.as_ref().is_none_or(|a| self.is_identity(a, visiting)),
+            Type::Union(alts) => alts.iter().all(|a| self.is_identity(a, visiting)),
+            Type::Bytes | Type::Tuple(_) | Type::Tagged(_) | Type::AllOf(_) => false,
+            Type::Ref(n) => {
+                let Some(named) = self.defs.get(n) else { return true };
+                if named.decoder.is_some() {
+                    return false;
+                }
+                // An alias: look through it, once.
+                if !visiting.insert(n.clone()) {
+                    return false;
+                }
+                let target = self.def_types.get(n).cloned();
+                let r = target.is_none_or(|t| self.is_identity(&t, visiting));
+                visiting.remove(n);
+                r
+            }
+        }
+    }
+
+    fn use_runtime(&mut self, name: &'static str) -> String {
+        self.runtime_used.insert(name);
+        name.to_string()
+    }
+
+    /// The annotation and decoder of a type, hoisting inline classes and unions into
+    /// declarations named `ctx`.
+    fn py(&mut self, t: &Type, ctx: &str) -> PyTy {
+        let simple = |ann: &str| PyTy { ann: ann.into(), dec: None, names_class: false };
+        match t {
+            Type::Any => simple("Any"),
+            Type::Null => simple("None"),
+            Type::Bool => simple("bool"),
+            Type::Integer { .. } => simple("int"),
+            Type::Number => simple("float"),
+            Type::String => simple("str"),
+            Type::Bytes => PyTy { ann: "bytes".into(), dec: Some(self.use_runtime("decode_bytes")), names_class: false },
+            Type::Literal(l) => simple(&literal_annotation(l)),
+            Type::Enum(values) => {
+                simple(&format!("Literal[{}]", values.iter().map(|v| py_str(&v.value)).collect::<Vec<_>>().join(", ")))
+            }
+            Type::Nullable(inner) => {
+                let i = self.py(inner, ctx);
+                let dec = i.dec.map(|d| format!("{}({d})", self.use_runtime("optional")));
+                PyTy { ann: nullable(&i.ann), dec, names_class: i.names_class }
+            }
+            Type::List(item) => {
+                let i = self.py(item, &format!("{ctx}Item"));
+                let dec = i.dec.map(|d| format!("{}({d})", self.use_runtime("list_of")));
+                PyTy { ann: format!("list[{}]", i.ann), dec, names_class: i.names_class }
+            }
+            Type::Map(value) => {
+                let i = self.py(value, &format!("{ctx}Value"));
+                let dec = i.dec.map(|d| format!("{}({d})", self.use_runtime("map_of")));
+                PyTy { ann: format!("dict[str, {}]", i.ann), dec, names_class: i.names_class }
+            }
+            Type::Tuple(items) => {
+                let parts: Vec<PyTy> = items.iter().enumerate().map(|(i, t)| self.py(t, &format!("{ctx}{i}"))).collect();
+                if parts.is_empty() {
+                    return PyTy { ann: "tuple[()]".into(), dec: Some("lambda x: ()".into()), names_class: false };
+                }
+                let ann = format!("tuple[{}]", parts.iter().map(|p| p.ann.as_str()).collect::<Vec<_>>().join(", "));
+                let reads: Vec<String> =
+                    parts.iter().enumerate().map(|(i, p)| apply(&p.dec, &format!("x[{i}]"))).collect();
+                let comma = if reads.len() == 1 { "," } else { "" };
+                let dec = format!("lambda x: ({}{comma})", reads.join(", "));
+                PyTy { ann, dec: Some(dec), names_class: parts.iter().any(|p| p.names_class) }
+            }
+            Type::Object(o) if o.fields.is_empty() => {
+                let value = o.additional.as_deref().cloned().unwrap_or(Type::Any);
+                self.py(&Type::Map(Box::new(value)), ctx)
+            }
+            Type::Object(_) | Type::AllOf(_) | Type::Tagged(_) => {
+                let name = self.hoist(t, ctx);
+                let dec = match t {
+                    Type::Tagged(_) => format!("decode_{name}"),
+                    _ => format!("{name}.from_wire"),
+                };
+                PyTy { ann: name, dec: Some(dec), names_class: true }
+            }
+            Type::Union(alts) => {
+                let parts: Vec<PyTy> = alts.iter().enumerate().map(|(i, a)| self.py(a, &format!("{ctx}{i}"))).collect();
+                if parts.iter().all(|p| p.dec.is_none()) {
+                    let ann = union_annotation(parts.iter().map(|p| p.ann.clone()));
+                    return PyTy { ann, dec: None, names_class: parts.iter().any(|p| p.names_class) };
+                }
+                let name = self.hoist(t, ctx);
+                PyTy { ann: name.clone(), dec: Some(format!("decode_{name}")), names_class: true }
+            }
+            Type::Ref(n) => {
+                let named = &self.defs[n];
+                PyTy { ann: named.name.clone(), dec: named.decoder.clone(), names_class: true }
+            }
+        }
+    }
+
+    /// Declares an inline type under a name derived from `ctx`; answers the name.
+    fn hoist(&mut self, t: &Type, ctx: &str) -> String {
+        let name = self.type_name(ctx);
+        if self.hoisted.insert(name.clone()) {
+            let decoder = match t {
+                Type::Tagged(_) | Type::Union(_) => Some(format!("decode_{name}")),
+                _ => Some(format!("{name}.from_wire")),
+            };
+            let named = Named { name: name.clone(), decoder, admits_string: false };
+            self.declare(&named, t, vec![]);
+        }
+        name
+    }
+
+    /// Declares a named type.
+    fn declare(&mut self, named: &Named, t: &Type, docs: Vec<String>) {
+        let name = named.name.clone();
+        match t {
+            Type::Object(o) => {
+                let class = self.class(&name, docs, &o.fields, &[], o.additional.as_deref(), None, Wrap::Struct);
+                self.decls.push(Decl::Class(class));
+            }
+            Type::AllOf(parts) => {
+                let (fields, flattened, extra) = split_parts(parts);
+                let class = self.class(&name, docs, &fields, &flattened, extra.as_ref(), None, Wrap::Struct);
+                self.decls.push(Decl::Class(class));
+            }
+            Type::Tagged(tagged) => {
+                let mut variants = vec![];
+                let mut classes = vec![];
+                let mut lines = docs;
+                for v in &tagged.variants {
+                    let class_name = self.type_name(&format!("{name}{}", pascal(std::slice::from_ref(&v.name))));
+                    let mut vdocs = text(&v.description);
+                    vdocs.push(String::new());
+                    vdocs.push(format!("The `{}` variant of `{name}`.", v.name));
+                    let wrap = Wrap::Variant(tagged.tagging.clone(), v.name.clone());
+                    let class = match &v.payload {
+                        Payload::Unit => self.class(&class_name, vdocs, &[], &[], None, None, wrap),
+                        Payload::Fields(fs) => self.class(&class_name, vdocs, fs, &[], None, None, wrap),
+                        Payload::Value(Type::AllOf(parts)) if matches!(tagged.tagging, Tagging::Internal { .. }) => {
+                            let (fields, flattened, extra) = split_parts(parts);
+                            self.class(&class_name, vdocs, &fields, &flattened, extra.as_ref(), None, wrap)
+                        }
+                        Payload::Value(t) => self.class(&class_name, vdocs, &[], &[], None, Some(t), wrap),
+                    };
+                    classes.push(class);
+                    variants.push((py_str(&v.name), class_name));
+                }
+                for c in classes {
+                    self.decls.push(Decl::Class(c));
+                }
+                if lines.is_empty() {
+                    lines.push(format!("One of the variants of `{name}`."));
+                }
+                let value = quoted(&union_annotation(variants.iter().map(|(_, c)| c.clone())));
+                let tag_expr = match &tagged.tagging {
+                    Tagging::External => "v if isinstance(v, str) else next(iter(v))".to_string(),
+                    Tagging::Internal { tag } | Tagging::Adjacent { tag, .. } => format!("v[{}]", py_str(tag)),
+                };
+                self.decls.push(Decl::Tagged(PyTagged {
+                    decoder: format!("decode_{name}"),
+                    name,
+                    docs: docstring(&lines, 0),
+                    value,
+                    tag_expr,
+                    variants,
+                }));
+            }
+            Type::Union(alts) => {
+                let mut anns = vec![];
+                let mut alternatives = vec![];
+                for (i, a) in alts.iter().enumerate() {
+                    let p = self.py(a, &format!("{name}{i}"));
+                    anns.push(p.ann.clone());
+                    let fallible = p.dec.is_some();
+                    alternatives.push(Alternative { guard: self.guard(a), decode: apply(&p.dec, "v"), fallible });
+                }
+                self.use_runtime("is_number");
+                self.use_runtime("is_integer");
+                self.decls.push(Decl::Union(PyUnion {
+                    decoder: format!("decode_{name}"),
+                    name,
+                    docs: docstring(&docs, 0),
+                    value: quoted(&union_annotation(anns)),
+                    alternatives,
+                }));
+            }
+            other => {
+                let p = self.py(other, &format!("{name}Value"));
+                let value = if p.names_class { quoted(&p.ann) } else { p.ann.clone() };
+                let decode = apply(&p.dec, "v");
+                self.decls.push(Decl::Alias(PyAlias {
+                    name: name.clone(),
+                    docs: docstring(&docs, 0),
+                    value,
+                    decoder: named.decoder.clone(),
+                    decode,
+                }));
+            }
+        }
+    }
+
+    /// Whether a wire value `v` may be of type `t`: a cheap check before decoding.
+    fn guard(&self, t: &Type) -> String {
+        match t {
+            Type::Any | Type::Union(_) => "True".into(),
+            Type::Null => "v is None".into(),
+            Type::Bool => "isinstance(v, bool)".into(),
+            Type::Integer { .. } => "is_integer(v)".into(),
+            Type::Number => "is_number(v)".into(),
+            Type::String => "isinstance(v, str)".into(),
+            Type::Literal(l) => format!("v == {}", literal_value(l)),
+            Type::Enum(values) => {
+                format!("v in ({},)", values.iter().map(|v| py_str(&v.value)).collect::<Vec<_>>().join(", "))
+            }
+            Type::Nullable(i) => format!("v is None or ({})", self.guard(i)),
+            Type::Bytes | Type::List(_) | Type::Tuple(_) => "isinstance(v, (list, tuple, bytes))".into(),
+            Type::Map(_) | Type::Object(_) | Type::AllOf(_) => "isinstance(v, dict)".into(),
+            Type::Tagged(_) => "isinstance(v, (dict, str))".into(),
+            Type::Ref(n) => {
+                let named = &self.defs[n];
+                match self.def_types.get(n) {
+                    Some(Type::Union(_)) => "True".into(),
+                    Some(Type::Tagged(_)) if named.admits_string => "isinstance(v, (dict, str))".into(),
+                    Some(Type::Tagged(_)) | Some(Type::Object(_)) | Some(Type::AllOf(_)) => "isinstance(v, dict)".into(),
+                    Some(other) => {
+                        let other = other.clone();
+                        if matches!(other, Type::Ref(_)) { "True".into() } else { self.guard(&other) }
+                    }
+                    None => "True".into(),
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn class(
+        &mut self,
+        name: &str,
+        docs: Vec<String>,
+        fields: &[Field],
+        flattened: &[Type],
+        extra: Option<&Type>,
+        value: Option<&Type>,
+        wrap: Wrap,
+    ) -> PyClass {
+        let mut attrs: BTreeSet<String> = CLASS_MEMBERS.iter().map(|s| s.to_string()).collect();
+        attrs.extend(self.taken.iter().cloned());
+        let mut out = vec![];
+        let mut attr_docs = vec![];
+        for f in fields {
+            let attr = unique(&mut attrs, &f.name);
+            let ty = self.py(&f.ty, &format!("{name}{}", pascal(std::slice::from_ref(&f.name))));
+            let identity = self.is_identity(&f.ty, &mut BTreeSet::new());
+            let encode = if identity { format!("self.{attr}") } else { format!("to_wire(self.{attr})") };
+            let wire = py_str(&f.name);
+            let (annotation, default, kind, decode) = if f.optional {
+                let dec = ty.dec.as_ref().map(|d| format!("{}({d})", self.use_runtime("optional")));
+                (nullable(&ty.ann), " = None".to_string(), FieldKind::Optional, apply(&dec, &format!("d.get({wire})")))
+            } else {
+                (ty.ann.clone(), String::new(), FieldKind::Required, apply(&ty.dec, &format!("d[{wire}]")))
+            };
+            let mut doc = field_doc(f);
+            if attr != f.name {
+                doc = format!("{doc} On the wire: `{}`.", f.name).trim().to_string();
+            }
+            if doc.is_empty() {
+                doc = format!("`{annotation}`.");
+            }
+            attr_docs.push((attr.clone(), doc));
+            out.push(PyField { attr, annotation, default, kind, wire, encode, decode });
+        }
+        for (i, t) in flattened.iter().enumerate() {
+            let wanted = match t {
+                Type::Ref(n) => snake(&self.defs[n].name),
+                _ => "variant".to_string(),
+            };
+            let attr = unique(&mut attrs, &wanted);
+            let ty = self.py(t, &format!("{name}{}", if i == 0 { "Variant".to_string() } else { format!("Variant{i}") }));
+            attr_docs.push((attr.clone(), format!("Flattened: its keys sit beside the other fields on the wire ({}).", ty.ann)));
+            out.push(PyField {
+                annotation: ty.ann.clone(),
+                default: String::new(),
+                kind: FieldKind::Flatten,
+                wire: String::new(),
+                encode: format!("to_wire(self.{attr})"),
+                decode: apply(&ty.dec, "d"),
+                attr,
+            });
+        }
+        let known: Vec<String> = fields.iter().map(|f| py_str(&f.name)).collect();
+        if let Some(t) = extra {
+            let attr = unique(&mut attrs, "extra");
+            let ty = self.py(t, &format!("{name}Extra"));
+            let identity = self.is_identity(t, &mut BTreeSet::new());
+            attr_docs.push((attr.clone(), "Other keys, sent beside the fields.".into()));
+            out.push(PyField {
+                annotation: format!("dict[str, {}]", ty.ann),
+                default: " = field(default_factory=dict)".into(),
+                kind: FieldKind::Extra,
+                wire: String::new(),
+                encode: if identity { format!("self.{attr}") } else { format!("to_wire(self.{attr})") },
+                decode: format!("{{k: {} for k, x in d.items() if k not in cls._KNOWN}}", apply(&ty.dec, "x")),
+                attr,
+            });
+        }
+        let mut value_attr = None;
+        if let Some(t) = value {
+            let attr = unique(&mut attrs, "value");
+            let ty = self.py(t, &format!("{name}Value"));
+            let identity = self.is_identity(t, &mut BTreeSet::new());
+            let encode = if identity { format!("self.{attr}") } else { format!("to_wire(self.{attr})") };
+            attr_docs.push((attr.clone(), "The variant's value.".into()));
+            out.push(PyField {
+                annotation: ty.ann.clone(),
+                default: String::new(),
+                kind: FieldKind::Value,
+                wire: String::new(),
+                encode: encode.clone(),
+                decode: apply(&ty.dec, "d"),
+                attr,
+            });
+            value_attr = Some(encode);
+        }
+        if out.iter().any(|f| f.encode.starts_with("to_wire(")) {
+            self.use_runtime("to_wire");
+        }
+        let builds_dict = value.is_none() && !out.is_empty();
+        let (encode_return, decode_payload) = match (&wrap, value_attr) {
+            (Wrap::Struct, _) => ("d".to_string(), "v".to_string()),
+            (Wrap::Variant(Tagging::External, v), None) if out.is_empty() => (py_str(v), "v".into()),
+            (Wrap::Variant(Tagging::External, v), None) => (format!("{{{}: d}}", py_str(v)), format!("v[{}]", py_str(v))),
+            (Wrap::Variant(Tagging::External, v), Some(e)) => {
+                (format!("{{{}: {e}}}", py_str(v)), format!("v[{}]", py_str(v)))
+            }
+            (Wrap::Variant(Tagging::Internal { tag }, v), None) if out.is_empty() => {
+                (format!("{{{}: {}}}", py_str(tag), py_str(v)), "v".into())
+            }
+            (Wrap::Variant(Tagging::Internal { tag }, v), None) => {
+                (format!("{{{}: {}, **d}}", py_str(tag), py_str(v)), "v".into())
+            }
+            (Wrap::Variant(Tagging::Internal { tag }, v), Some(e)) => {
+                (format!("{{{}: {}, **{e}}}", py_str(tag), py_str(v)), "v".into())
+            }
+            (Wrap::Variant(Tagging::Adjacent { tag, .. }, v), None) if out.is_empty() => {
+                (format!("{{{}: {}}}", py_str(tag), py_str(v)), "v".into())
+            }
+            (Wrap::Variant(Tagging::Adjacent { tag, content }, v), None) => {
+                (format!("{{{}: {}, {}: d}}", py_str(tag), py_str(v), py_str(content)), format!("v[{}]", py_str(content)))
+            }
+            (Wrap::Variant(Tagging::Adjacent { tag, content }, v), Some(e)) => {
+                (format!("{{{}: {}, {}: {e}}}", py_str(tag), py_str(v), py_str(content)), format!("v[{}]", py_str(content)))
+            }
+        };
+        let mut lines = docs;
+        if !attr_docs.is_empty() {
+            if !lines.is_empty() {
+                lines.push(String::new());
+            }
+            lines.push("Attributes:".into());
+            for (a, d) in attr_docs {
+                lines.push(if d.is_empty() { format!("    {a}: See the schema.") } else { format!("    {a}: {d}") });
+            }
+        }
+        if lines.is_empty() {
+            lines.push(format!("`{name}`."));
+        }
+        PyClass {
+            name: name.to_string(),
+            docs: docstring(&lines, 4),
+            fields: out,
+            builds_dict,
+            encode_return,
+            decode_payload,
+            has_extra: extra.is_some(),
+            known_keys: format!("({}{})", known.join(", "), if known.len() == 1 { "," } else { "" }),
+        }
+    }
+}
+
+enum Wrap {
+    Struct,
+    Variant(Tagging, String),
+}
+
+/// The parts of an `AllOf`: object fields, flattened values, and a flattened map's type.
+fn split_parts(parts: &[Type]) -> (Vec<Field>, Vec<Type>, Option<Type>) {
+    let mut fields = vec![];
+    let mut flattened = vec![];
+    let mut extra = None;
+    for p in parts {
+        match p {
+            Type::Object(o) => {
+                fields.extend(o.fields.iter().cloned());
+                if let Some(a) = &o.additional {
+                    extra = Some((**a).clone());
+                }
+            }
+            Type::AllOf(inner) => {
+                let (f, fl, e) = split_parts(inner);
+                fields.extend(f);
+                flattened.extend(fl);
+                extra = extra.or(e);
+            }
+            other => flattened.push(other.clone()),
+        }
+    }
+    (fields, flattened, extra)
+}
+
+/// Renders an applied decoder: `dec(expr)`, or `expr` for identity.
+fn apply(dec: &Option<String>, expr: &str) -> String {
+    match dec {
+        None => expr.to_string(),
+        Some(d) if d.starts_with("lambda ") => format!("({d})({expr})"),
+        Some(d) => format!("{d}({expr})"),
+    }
+}
+
+fn nullable(ann: &str) -> String {
+    if ann == "None" || ann == "Any" || ann.ends_with(" | None") {
+        ann.to_string()
+    } else {
+        format!("{ann} | None")
+    }
+}
+
+fn union_annotation(parts: impl IntoIterator<Item = String>) -> String {
+    let mut seen = BTreeSet::new();
+    let parts: Vec<String> = parts.into_iter().filter(|p| seen.insert(p.clone())).collect();
+    if parts.iter().any(|p| p == "Any") {
+        return "Any".into();
+    }
+    parts.join(" | ")
+}
+
+/// An annotation as the value of a type alias, quoted so it may name classes declared
+/// later.
+fn quoted(ann: &str) -> String {
+    if ann.contains('\'') {
+        py_str(ann)
+    } else {
+        format!("'{ann}'")
+    }
+}
+
+fn literal_annotation(l: &Literal) -> String {
+    match l {
+        Literal::String(s) => format!("Literal[{}]", py_str(s)),
+        Literal::Bool(b) => format!("Literal[{}]", if *b { "True" } else { "False" }),
+        Literal::Number(n) if n.is_i64() || n.is_u64() => format!("Literal[{n}]"),
+        Literal::Number(_) => "float".into(),
+    }
+}
+
+fn literal_value(l: &Literal) -> String {
+    match l {
+        Literal::String(s) => py_str(s),
+        Literal::Bool(b) => (if *b { "True" } else { "False" }).into(),
+        Literal::Number(n) => n.to_string(),
+    }
+}
+
+fn shape_phrase(kind: CallKind) -> &'static str {
+    match kind {
+        CallKind::Unary => "unary: one request, one answer",
+        CallKind::ServerStream => "server stream: one request, a stream of items back",
+        CallKind::ClientStream => "client stream: a stream of items, one answer",
+        CallKind::BidiStream => "bidirectional stream: items both ways",
+    }
+}
+
+/// A field's doc: its description, constraints and default, on one line.
+fn field_doc(f: &Field) -> String {
+    let mut parts = vec![];
+    if let Some(d) = &f.description {
+        parts.push(d.lines().map(str::trim).collect::<Vec<_>>().join(" "));
+    }
+    let phrases = f.constraints.phrases();
+    if !phrases.is_empty() {
+        parts.push(format!("Constraints: {}.", phrases.join(", ")));
+    }
+    if let Some(d) = &f.default {
+        parts.push(format!("Default: `{d}`."));
+    } else if f.optional {
+        parts.push("Optional.".into());
+    }
+    parts.join(" ")
+}
+
+/// A method's `def` line, indented for a class body; wrapped one parameter a line when
+/// it would be longer than 100 characters.
+fn def_header(def: &str, name: &str, args: &[String], returns: &str) -> String {
+    let line = format!("    {def} {name}(self{}) -> {returns}:", args.iter().map(|a| format!(", {a}")).collect::<String>());
+    if line.len() <= 100 {
+        return line;
+    }
+    let mut out = format!("    {def} {name}(\n        self,\n");
+    for a in args {
+        out.push_str(&format!("        {a},\n"));
+    }
+    out.push_str(&format!("    ) -> {returns}:"));
+    out
+}
+
+/// A README example of calling a method.
+fn example_call(ns: &Namespace, member: &str, params: &[PyParam], kind: CallKind, value: &str) -> String {
+    let path = if ns.prefix.is_empty() {
+        format!("client.{member}")
+    } else {
+        format!("client.{}{member}", ns.prefix)
+    };
+    let args: Vec<String> = params.iter().filter(|p| !p.optional).map(|p| format!("{}=...", p.arg)).collect();
+    let mut all = vec![];
+    if kind.streams_input() {
+        all.push("items".to_string());
+    }
+    all.extend(args);
+    let call = format!("{path}({})", all.join(", "));
+    match kind {
+        CallKind::Unary => format!("result: {value} = await {call}"),
+        CallKind::ClientStream => format!("result: {value} = await {call}  # items: an (async) iterable"),
+        CallKind::ServerStream => format!("async with {call} as stream:\n    async for item in stream:  # {value}\n        ..."),
+        CallKind::BidiStream => {
+            format!("async with {call} as stream:  # items: an (async) iterable\n    async for item in stream:  # {value}\n        ...")
+        }
+    }
+}
+
+/// The lines of a doc text, or none.
+fn text(description: &Option<String>) -> Vec<String> {
+    description.as_deref().map(|d| d.lines().map(|l| l.trim_end().to_string()).collect()).unwrap_or_default()
+}
+
+/// A docstring block, indented by `indent` spaces, without a trailing newline; empty
+/// for no text. Backslashes and `"""` in the text cannot end or break it.
+pub fn docstring(lines: &[String], indent: usize) -> String {
+    let mut lines: Vec<String> =
+        lines.iter().map(|l| l.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"")).collect();
+    while lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
+    while lines.first().is_some_and(|l| l.trim().is_empty()) {
+        lines.remove(0);
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let pad = " ".repeat(indent);
+    if lines.len() == 1 {
+        let l = &lines[0];
+        let end = if l.ends_with('"') { " " } else { "" };
+        return format!("{pad}\"\"\"{l}{end}\"\"\"");
+    }
+    let mut out = format!("{pad}\"\"\"{}\n", lines[0]);
+    for l in &lines[1..] {
+        if l.trim().is_empty() {
+            out.push('\n');
+        } else {
+            out.push_str(&format!("{pad}{l}\n"));
+        }
+    }
+    out.push_str(&format!("{pad}\"\"\""));
+    out
+}
+
+/// A Python string literal in double quotes.
+pub fn py_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An ASCII identifier made of `wanted`: other characters become `_`, a leading digit
+/// gets a `_` before it.
+fn identifier(wanted: &str) -> String {
+    let mut name: String = wanted.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    name
+}
+
+/// A member, field or parameter name: an identifier, escaped away from keywords and
+/// the names already taken by appending `_` (PEP 8's convention).
+fn unique(taken: &mut BTreeSet<String>, wanted: &str) -> String {
+    let mut name = identifier(wanted);
+    while is_reserved(&name) || taken.contains(&name) {
+        name.push('_');
+    }
+    taken.insert(name.clone());
+    name
+}
+
+/// `calc.sci` → `CalcSci`.
+fn pascal(path: &[String]) -> String {
+    path.iter()
+        .flat_map(|p| p.split(|c: char| !c.is_ascii_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            cs.next().map(|c| c.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// `DivError` → `div_error`.
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out
+}
+
+/// A distribution name from a service name: lower case, `-` for anything else.
+fn package_name(service: &str) -> String {
+    let mut out = String::new();
+    for c in service.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-');
+    if out.is_empty() { "volley-client".into() } else { format!("{out}-client") }
+}
+
+/// The import name of a distribution: `calculator-client` → `calculator_client`.
+fn import_name(package: &str) -> String {
+    let mut name: String =
+        package.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    if is_reserved(&name) {
+        name.push('_');
+    }
+    name
+}

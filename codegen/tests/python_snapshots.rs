@@ -1,0 +1,101 @@
+//! Snapshots of the Python SDK rendered for the fixture schema (every type shape and
+//! the keyword fixture). Review changes with `cargo insta review`.
+
+use volley_codegen::ir::Service;
+use volley_codegen::load;
+use volley_codegen::output::Settings;
+use volley_codegen::python;
+
+fn render(fixture: &str) -> Vec<volley_codegen::OutputFile> {
+    let path = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
+    let doc = load::load(&path).expect("fixture loads");
+    let service = Service::from_document(&doc).expect("fixture maps");
+    python::generate(&service, &Settings::new()).expect("renders")
+}
+
+fn file<'a>(files: &'a [volley_codegen::OutputFile], name: &str) -> &'a str {
+    &files.iter().find(|f| f.path.ends_with(name)).unwrap_or_else(|| panic!("no {name}")).contents
+}
+
+#[test]
+fn shapes_sdk() {
+    for file in render("shapes.json") {
+        let name = file.path.to_string_lossy().replace(['/', '.'], "_");
+        insta::assert_snapshot!(format!("shapes__{name}"), file.contents);
+    }
+}
+
+#[test]
+fn output_is_deterministic() {
+    assert_eq!(render("shapes.json"), render("shapes.json"));
+}
+
+#[test]
+fn package_layout_and_names() {
+    let files = render("shapes.json");
+    let paths: Vec<String> = files.iter().map(|f| f.path.to_string_lossy().into_owned()).collect();
+    assert_eq!(
+        paths,
+        [
+            "pyproject.toml",
+            "README.md",
+            "shapes_client/__init__.py",
+            "shapes_client/_runtime.py",
+            "shapes_client/types.py",
+            "shapes_client/client.py",
+            "shapes_client/py.typed",
+        ]
+    );
+    let doc = load::load(&format!("{}/tests/fixtures/shapes.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let service = Service::from_document(&doc).unwrap();
+    let named = python::generate(&service, &Settings::new().package_name("my-sdk").package_version("9.9.9")).unwrap();
+    assert!(file(&named, "pyproject.toml").contains("name = \"my-sdk\"\nversion = \"9.9.9\""));
+    assert!(named.iter().any(|f| f.path.ends_with("my_sdk/client.py")));
+}
+
+#[test]
+fn keyword_fields_keep_their_wire_names() {
+    let files = render("shapes.json");
+    let types = file(&files, "types.py");
+    let client = file(&files, "client.py");
+    for (attr, wire) in [("class_", "class"), ("from_", "from"), ("await_", "await"), ("type_", "type"), ("self_", "self"), ("None_", "None"), ("kebab_case", "kebab-case"), ("_2d", "2d")] {
+        assert!(types.contains(&format!("        d[\"{wire}\"] = self.{attr}\n")), "{attr}: {types}");
+        assert!(types.contains(&format!("            {attr}=d[\"{wire}\"],\n")), "{attr}");
+    }
+    assert!(client.contains("        self.class_ = ClassNamespace(connection)"), "{client}");
+    assert!(client.contains("    def connect_(self, *, options: CallOptions | None = None) -> UnaryCall[None]:"));
+    assert!(client.contains("class_: Keywords,") || client.contains("class_: Keywords, "), "{client}");
+    assert!(client.contains("params[\"self\"] = self_"), "{client}");
+}
+
+#[test]
+fn keyword_and_colliding_type_names_are_escaped() {
+    let doc = load::parse(
+        "inline",
+        r##"{
+          "volley": 1, "name": "kw",
+          "methods": [
+            {"name": "import", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {"options": {"type": "string"}}, "required": ["options"]}, "result": {"$ref": "#/$defs/class"}},
+            {"name": "lambda.new", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": {"$ref": "#/$defs/Client"}},
+            {"name": "a-b", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": {"$ref": "#/$defs/2d"}}
+          ],
+          "$defs": {
+            "class": {"type": "object", "properties": {"yield": {"type": "string"}, "to_wire": {"type": "string"}}, "required": ["yield", "to_wire"]},
+            "Client": {"type": "string"},
+            "2d": {"type": "string", "enum": ["a b"]}
+          }
+        }"##,
+    )
+    .unwrap();
+    let service = Service::from_document(&doc).unwrap();
+    let files = python::generate(&service, &Settings::new()).unwrap();
+    let types = file(&files, "types.py");
+    let client = file(&files, "client.py");
+    assert!(types.contains("class class_:"), "{types}");
+    assert!(types.contains("    yield_: str\n    to_wire_: str\n"), "{types}");
+    assert!(types.contains("Client_: TypeAlias = str"), "{types}");
+    assert!(types.contains("_2d: TypeAlias = Literal[\"a b\"]"), "{types}");
+    assert!(client.contains("    def import_(self, *, options_: str, options: CallOptions | None = None) -> UnaryCall[class_]:"), "{client}");
+    assert!(client.contains("        self.lambda_ = LambdaNamespace(connection)"), "{client}");
+    assert!(client.contains("    def a_b(self, *, options: CallOptions | None = None) -> UnaryCall[_2d]:"), "{client}");
+}
