@@ -68,6 +68,44 @@ pub trait Hook: Send + Sync + 'static {
     fn after_connection(&self, conn: &ConnectionInfo) {}
 }
 
+/// A shared hook is a hook: register an `Arc<H>` and keep a clone to read what it
+/// gathered (statistics, say).
+impl<H: Hook + ?Sized> Hook for Arc<H> {
+    fn before_connection(&self, headers: &HeaderMap, remote: Option<SocketAddr>) -> Result<(), Error> {
+        (**self).before_connection(headers, remote)
+    }
+    fn after_accept(&self, conn: &ConnectionInfo) -> Result<(), Error> {
+        (**self).after_accept(conn)
+    }
+    fn before_request(&self, ctx: &Context) -> Result<(), Error> {
+        (**self).before_request(ctx)
+    }
+    fn before_request_metadata(&self, ctx: &Context, metadata: &mut Metadata) -> Result<(), Error> {
+        (**self).before_request_metadata(ctx, metadata)
+    }
+    fn before_request_message(&self, ctx: &Context, params: &Payload) -> Result<(), Error> {
+        (**self).before_request_message(ctx, params)
+    }
+    fn before_request_data(&self, ctx: &Context, item: &Payload) -> Result<(), Error> {
+        (**self).before_request_data(ctx, item)
+    }
+    fn before_leading_metadata(&self, ctx: &Context, metadata: &mut Metadata) {
+        (**self).before_leading_metadata(ctx, metadata)
+    }
+    fn before_response_message(&self, ctx: &Context, message: &mut Payload) -> Result<(), Error> {
+        (**self).before_response_message(ctx, message)
+    }
+    fn before_trailing_metadata(&self, ctx: &Context, metadata: &mut Metadata) {
+        (**self).before_trailing_metadata(ctx, metadata)
+    }
+    fn after_request(&self, ctx: &Context, outcome: Result<(), &Error>, elapsed: Duration) {
+        (**self).after_request(ctx, outcome, elapsed)
+    }
+    fn after_connection(&self, conn: &ConnectionInfo) {
+        (**self).after_connection(conn)
+    }
+}
+
 /// The hooks of a router, run in registration order.
 #[derive(Clone, Default)]
 pub(crate) struct Hooks(pub Vec<Arc<dyn Hook>>);

@@ -1,0 +1,31 @@
+//! Serves the hooks example: `cargo run -p hooks [-- --addr HOST:PORT]`.
+
+use std::net::SocketAddr;
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let addr = parse_addr()?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("hooks listening on ws://{}  (schema: http://{0}/schema)", listener.local_addr()?);
+    volley::Server::new(hooks::router()).serve(listener).await
+}
+
+fn parse_addr() -> std::io::Result<SocketAddr> {
+    let mut args = std::env::args().skip(1);
+    let mut addr = "127.0.0.1:8002".to_owned();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--addr" => addr = args.next().ok_or_else(|| bad("--addr needs HOST:PORT"))?,
+            "-h" | "--help" => {
+                println!("usage: hooks [--addr HOST:PORT]   (default 127.0.0.1:8002)");
+                std::process::exit(0);
+            }
+            other => return Err(bad(&format!("unknown argument {other}; usage: hooks [--addr HOST:PORT]"))),
+        }
+    }
+    addr.parse().map_err(|e| bad(&format!("--addr {addr}: {e}")))
+}
+
+fn bad(msg: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, msg)
+}
