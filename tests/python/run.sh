@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# End-to-end tests of the generated Python SDK.
+#
+#   1. creates a virtualenv in tests/python/.venv and installs requirements.txt,
+#   2. builds the `volley` CLI and the example servers,
+#   3. generates the SDK of the fixture schema and of every example server it starts
+#      (from the running server's /schema), and checks the example SDKs against the
+#      ones checked in at examples/<name>/sdk/python,
+#   4. installs them with pip and type-checks them and the tests with `mypy --strict`,
+#   5. runs the suite with pytest, in both encodings.
+#
+# Exits non-zero on any failure. Servers it starts are stopped on exit.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$here"
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+step() { printf '\n== %s\n' "$*"; }
+
+python="${PYTHON:-python3}"
+step "virtualenv: $here/.venv"
+[[ -x .venv/bin/python ]] || "$python" -m venv .venv
+py="$here/.venv/bin/python"
+"$py" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+
+free_port() {
+  "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Waits until http://127.0.0.1:$1/healthz answers, or the server's process is gone.
+wait_for() {
+  local port=$1 pid=$2
+  for _ in $(seq 1 300); do
+    if "$py" -c 'import sys, urllib.request; urllib.request.urlopen("http://127.0.0.1:'"$port"'/healthz", timeout=1)' 2>/dev/null; then
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || { echo "server on port $port exited" >&2; return 1; }
+    sleep 0.2
+  done
+  echo "server on port $port did not start" >&2
+  return 1
+}
+
+examples=(calculator streams)
+
+step "cargo build: volley ${examples[*]}"
+packages=(-p volley-codegen)
+for name in "${examples[@]}"; do packages+=(-p "$name"); done
+(cd "$root" && nice -n 10 cargo build --quiet "${packages[@]}")
+target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps | "$py" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+volley="$target_dir/debug/volley"
+export VOLLEY_STREAMS_BIN="$target_dir/debug/streams"
+
+rm -rf generated
+step "generate: fixture schema"
+"$volley" generate python --schema "$root/codegen/tests/fixtures/shapes.json" --out generated/shapes
+
+stale=()
+for name in "${examples[@]}"; do
+  port="$(free_port)"
+  "$target_dir/debug/$name" --addr "127.0.0.1:$port" > "/tmp/volley-py-$name.log" 2>&1 &
+  pids+=("$!")
+  wait_for "$port" "$!"
+  upper="$(echo "$name" | tr '[:lower:]' '[:upper:]')"
+  export "VOLLEY_${upper}_URL=ws://127.0.0.1:$port/"
+  step "generate: $name (from http://127.0.0.1:$port/schema)"
+  "$volley" generate python --schema "http://127.0.0.1:$port/schema" --out "generated/$name" --package-name "$name-client"
+  if ! diff -r "generated/$name" "$root/examples/$name/sdk/python" > "generated/$name.diff"; then
+    stale+=("$name")
+  fi
+done
+if (( ${#stale[@]} )); then
+  for name in "${stale[@]}"; do
+    cat "generated/$name.diff"
+    echo
+    echo "examples/$name/sdk/python is out of date with the server's schema. Refresh it with:"
+    echo "  cargo run -p $name -- --addr 127.0.0.1:8123 &"
+    echo "  cargo run -p volley-codegen -- generate python --schema http://127.0.0.1:8123/schema --out examples/$name/sdk/python --package-name $name-client"
+  done
+  exit 1
+fi
+
+step "pip install the generated SDKs"
+"$py" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps generated/shapes generated/calculator generated/streams
+
+for sdk in generated/*/; do
+  name="$(basename "$sdk")"
+  step "mypy --strict: $name SDK"
+  (cd "$sdk" && "$py" -m mypy --strict --no-incremental "${name}_client")
+done
+step "mypy --strict: tests"
+"$py" -m mypy --strict --no-incremental tests
+
+step "pytest"
+"$py" -m pytest -q
