@@ -81,8 +81,19 @@ impl Server {
                 crate::method::MethodInfo { name, docs: "Subscriptions.", deprecated: None },
                 <crate::Never as crate::IntoCallError>::error_schema,
                 move |ctx, p: SubscribeParams| async move {
-                    let mut subs = ctx.peer().0.subscriptions.lock().unwrap();
+                    let conn = &ctx.peer().0;
+                    // Holding the documents while subscribing: no patch is missed or
+                    // applied twice between the snapshot and the subscription.
+                    let docs = conn.routes.shared_states.docs.lock().unwrap();
+                    let mut subs = conn.subscriptions.lock().unwrap();
                     if on {
+                        for name in &p.states {
+                            if !subs.states.contains(name) {
+                                if let Some(doc) = docs.get(name) {
+                                    crate::topics::enqueue_state(conn, name, &crate::shared_state::replace_all(doc));
+                                }
+                            }
+                        }
                         subs.topics.extend(p.topics);
                         subs.states.extend(p.states);
                     } else {
@@ -216,6 +227,35 @@ impl Publisher {
         Ok(n)
     }
 
+    /// Sets the shared state `name` to `value` and sends subscribed connections the JSON
+    /// Patch from the previous value (the whole document to those who subscribe later).
+    /// Returns how many connections were sent a patch; an unchanged value sends nothing.
+    pub fn set_state<T: serde::Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<usize, Error> {
+        let new = serde_json::to_value(value).map_err(|e| Error::internal(format!("state `{name}` does not serialize: {e}")))?;
+        let mut docs = self.0.routes.shared_states.docs.lock().unwrap();
+        let patch = match docs.get(name) {
+            Some(old) => serde_json::Value::Array(crate::shared_state::diff(old, &new)),
+            None => crate::shared_state::replace_all(&new),
+        };
+        docs.insert(name.to_owned(), new);
+        if patch.as_array().is_some_and(Vec::is_empty) {
+            return Ok(0);
+        }
+        let mut n = 0;
+        for p in self.peers() {
+            if p.0.subscriptions.lock().unwrap().states.iter().any(|s| s == name) {
+                crate::topics::enqueue_state(&p.0, name, &patch);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The current value of the shared state `name`, as JSON.
+    pub fn state(&self, name: &str) -> Option<serde_json::Value> {
+        self.0.routes.shared_states.docs.lock().unwrap().get(name).cloned()
+    }
+
     /// Number of open connections.
     pub fn connections(&self) -> usize {
         self.0.conns.lock().unwrap().len()
@@ -320,6 +360,36 @@ fn forwarded_addr(req: &Request<Incoming>) -> Option<SocketAddr> {
     })
 }
 
+/// The upgrade request's headers, copied out of hyper's read buffer. hyper's header
+/// values are slices of the (8 KiB) buffer the request was read into; keeping them for
+/// the connection's life would keep that whole buffer too.
+fn detached(headers: hyper::HeaderMap) -> hyper::HeaderMap {
+    let mut out = hyper::HeaderMap::with_capacity(headers.len());
+    let mut last = None;
+    for (name, value) in headers {
+        let name = match name {
+            Some(n) => {
+                last = Some(n.clone());
+                n
+            }
+            None => match &last {
+                Some(n) => n.clone(),
+                None => continue,
+            },
+        };
+        // A value hyper accepted but `from_bytes` would not is kept as it is.
+        let copy = match HeaderValue::from_bytes(value.as_bytes()) {
+            Ok(mut copy) => {
+                copy.set_sensitive(value.is_sensitive());
+                copy
+            }
+            Err(_) => value,
+        };
+        out.append(name, copy);
+    }
+    out
+}
+
 fn upgrade(shared: Arc<ServerShared>, mut req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
     let offered: Vec<String> = req
         .headers()
@@ -353,25 +423,30 @@ fn upgrade(shared: Arc<ServerShared>, mut req: Request<Incoming>, remote: Socket
         };
         return text(status, format!("volley: {}\n", e.message));
     }
-    let headers = std::mem::take(req.headers_mut());
+    let headers = detached(std::mem::take(req.headers_mut()));
     let on_upgrade = hyper::upgrade::on(req);
     tokio::spawn(async move {
-        let upgraded = match on_upgrade.await {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::debug!("upgrade failed: {e}");
-                return;
+        // The setup (upgrade, WebSocket, hooks) runs boxed, so its state is freed once
+        // done instead of sizing the task that waits out the connection's whole life.
+        let setup = Box::pin(async {
+            let upgraded = match on_upgrade.await {
+                Ok(u) => u,
+                Err(e) => {
+                    tracing::debug!("upgrade failed: {e}");
+                    return None;
+                }
+            };
+            let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), WsRole::Server, Some(shared.ws_config)).await;
+            let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+            let info = ConnectionInfo { id, remote_addr: remote, headers, encoding, extensions: Default::default() };
+            if let Err(e) = shared.routes.hooks.after_accept(&info) {
+                tracing::info!(conn = id, "connection refused by a hook: {}", e.message);
+                refuse(ws, encoding, &e).await;
+                return None;
             }
-        };
-        let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), WsRole::Server, Some(shared.ws_config)).await;
-        let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
-        let info = ConnectionInfo { id, remote_addr: remote, headers, encoding, extensions: Default::default() };
-        if let Err(e) = shared.routes.hooks.after_accept(&info) {
-            tracing::info!(conn = id, "connection refused by a hook: {}", e.message);
-            refuse(ws, encoding, &e).await;
-            return;
-        }
-        let peer = connection::start(ws, Role::Server, info, shared.routes.clone(), shared.limits.clone());
+            Some((id, connection::start(ws, Role::Server, info, shared.routes.clone(), shared.limits.clone())))
+        });
+        let Some((id, peer)) = setup.await else { return };
         shared.conns.lock().unwrap().insert(id, peer.clone());
         peer.closed().await;
         shared.conns.lock().unwrap().remove(&id);
