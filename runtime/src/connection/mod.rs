@@ -80,7 +80,7 @@ pub(crate) struct ConnShared {
     pub info: Arc<ConnectionInfo>,
     pub role: Role,
     pub table: Mutex<CallTable<Slot>>,
-    pub out: mpsc::UnboundedSender<Out>,
+    pub out: writer::OutQueue,
     pub routes: Arc<Routes>,
     pub limits: Limits,
     pub pending: Arc<Semaphore>,
@@ -90,6 +90,9 @@ pub(crate) struct ConnShared {
     pub dropped_notifications: AtomicUsize,
     pub closed: CancellationToken,
     pub subscriptions: Mutex<crate::topics::Subscriptions>,
+    /// Shared states whose patches were dropped for a full queue: the peer gets a full
+    /// replacement once the queue drains.
+    pub stale_states: Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// Connection-level notices kept in the queue at most; more are dropped (a peer that
@@ -254,12 +257,11 @@ where
 {
     use futures_util::StreamExt;
     let (sink, stream) = ws.split();
-    let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(ConnShared {
         info: Arc::new(info),
         role,
         table: Mutex::new(CallTable::new(role)),
-        out: tx,
+        out: writer::OutQueue::new(),
         routes,
         pending: Arc::new(Semaphore::new(limits.max_pending_calls)),
         running: Arc::new(Semaphore::new(limits.max_concurrent_calls)),
@@ -269,8 +271,9 @@ where
         dropped_notifications: AtomicUsize::new(0),
         closed: CancellationToken::new(),
         subscriptions: Mutex::new(Default::default()),
+        stale_states: Mutex::new(Default::default()),
     });
-    tokio::spawn(writer::run(sink, rx, shared.clone()));
+    tokio::spawn(writer::run(sink, shared.clone()));
     tokio::spawn(reader::run(stream, shared.clone()));
     Peer(shared)
 }

@@ -1,30 +1,106 @@
-//! The writer: drains everything queued, then flushes once, so a burst of replies costs
-//! one write instead of one per frame.
+//! The writer: takes everything queued in one go, encodes it, then flushes once, so a
+//! burst of replies costs one write instead of one per frame.
 
+use std::collections::VecDeque;
+use std::future::poll_fn;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
 
 use futures_util::{Sink, SinkExt};
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::{ConnShared, Out};
-use crate::protocol::Encoding;
+use crate::protocol::{Encoding, Frame};
 
-/// Frames encoded per flush at most, so one flush never holds the queue for long.
+/// Frames encoded per flush at most, so one flush never holds the socket for long.
 const MAX_BATCH: usize = 512;
 
-pub(super) async fn run<W>(mut sink: W, mut rx: mpsc::UnboundedReceiver<Out>, conn: Arc<ConnShared>)
+/// A queue that has grown past this many slots gives its memory back once it is empty,
+/// so a connection that once had a burst does not keep the burst's buffer while idle.
+const KEEP_SLOTS: usize = 256;
+
+/// The queue between everything that sends on a connection and its writer task.
+///
+/// Unbounded like the channel it replaces (what may be queued is bounded elsewhere:
+/// by credit, by the pending-call permits a final frame carries, by the notice and
+/// notification counters), but it starts with no buffer at all, and the writer takes
+/// the whole queue under one lock instead of one frame at a time.
+pub(crate) struct OutQueue {
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    items: VecDeque<Out>,
+    waker: Option<Waker>,
+    closed: bool,
+}
+
+impl OutQueue {
+    pub(crate) fn new() -> Self {
+        OutQueue { state: Mutex::new(QueueState::default()) }
+    }
+
+    /// Queues `out` for the writer. Fails (handing it back) once the writer has stopped.
+    pub(crate) fn send(&self, out: Out) -> Result<(), Out> {
+        let waker = {
+            let mut s = self.state.lock().unwrap();
+            if s.closed {
+                return Err(out);
+            }
+            s.items.push_back(out);
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Waits until something is queued, then swaps the whole queue with `batch` (which
+    /// must be empty). Returns false when the queue is closed.
+    async fn take_all(&self, batch: &mut VecDeque<Out>) -> bool {
+        poll_fn(|cx| {
+            let mut s = self.state.lock().unwrap();
+            if !s.items.is_empty() {
+                std::mem::swap(&mut s.items, batch);
+                return Poll::Ready(true);
+            }
+            if s.closed {
+                return Poll::Ready(false);
+            }
+            match &s.waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => s.waker = Some(cx.waker().clone()),
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Refuses everything sent from now on and drops what is still queued.
+    fn close(&self) {
+        let dropped = {
+            let mut s = self.state.lock().unwrap();
+            s.closed = true;
+            s.waker = None;
+            std::mem::take(&mut s.items)
+        };
+        drop(dropped);
+    }
+}
+
+pub(super) async fn run<W>(mut sink: W, conn: Arc<ConnShared>)
 where
     W: Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
 {
     let encoding = conn.info.encoding;
     let mut permits = Vec::new();
-    let mut buf = Vec::with_capacity(256);
-    'outer: while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
+    let mut batch: VecDeque<Out> = VecDeque::new();
+    'outer: while conn.out.take_all(&mut batch).await {
         let mut n = 0;
-        while let Some(out) = next.take() {
+        while let Some(out) = batch.pop_front() {
             let frame = match out {
                 Out::Close => break 'outer,
                 Out::Frame(f) => f,
@@ -41,15 +117,15 @@ where
                     f
                 }
             };
-            buf.clear();
-            encoding.encode_frame(&frame, &mut buf);
-            let msg = message(encoding, &buf);
-            if sink.feed(msg).await.is_err() {
+            if sink.feed(message(encoding, &frame)).await.is_err() {
                 break 'outer;
             }
             n += 1;
-            if n < MAX_BATCH {
-                next = rx.try_recv().ok();
+            if n == MAX_BATCH && !batch.is_empty() {
+                n = 0;
+                if sink.flush().await.is_err() {
+                    break 'outer;
+                }
             }
         }
         if sink.flush().await.is_err() {
@@ -57,21 +133,40 @@ where
         }
         crate::topics::after_flush(&conn);
         permits.clear();
+        if batch.capacity() > KEEP_SLOTS {
+            batch = VecDeque::new();
+        }
     }
+    conn.out.close();
     let _ = sink.close().await;
     conn.shut("the connection closed");
 }
 
-fn message(encoding: Encoding, bytes: &[u8]) -> Message {
+/// Encodes one frame straight into the message that carries it.
+fn message(encoding: Encoding, frame: &Frame) -> Message {
+    let mut bytes = Vec::with_capacity(size_hint(frame));
+    encoding.encode_frame(frame, &mut bytes);
     match encoding {
-        Encoding::MsgPack => Message::Binary(bytes::Bytes::copy_from_slice(bytes)),
+        Encoding::MsgPack => Message::Binary(bytes.into()),
         Encoding::Json => {
             // The JSON encoder only writes valid UTF-8 (escaped strings and payloads that
             // were valid JSON text), so this check never fails in practice.
-            match String::from_utf8(bytes.to_vec()) {
+            match String::from_utf8(bytes) {
                 Ok(s) => Message::Text(Utf8Bytes::from(s)),
-                Err(_) => Message::Binary(bytes::Bytes::copy_from_slice(bytes)),
+                Err(e) => Message::Binary(e.into_bytes().into()),
             }
         }
     }
+}
+
+/// Room for a frame's head and its payload, so encoding rarely reallocates.
+fn size_hint(frame: &Frame) -> usize {
+    let payload = match frame {
+        Frame::Call { params, .. } => params.as_bytes().len() + 32,
+        Frame::Result { value, .. } | Frame::Item { value, .. } => value.as_bytes().len(),
+        Frame::Notify { value, .. } => value.as_bytes().len() + 32,
+        Frame::State { patch, .. } => patch.as_bytes().len() + 32,
+        _ => 32,
+    };
+    payload + 24
 }
