@@ -45,6 +45,57 @@ pub struct Model {
     pub package_name_literal: String,
     /// The package's version as a JSON string.
     pub package_version_literal: String,
+    /// What the README lists and the calls its examples use.
+    pub readme: ReadmeModel,
+}
+
+/// The README's list of methods and the calls of its examples, taken from the service
+/// so the examples name real methods.
+#[derive(Debug, Clone, Default)]
+pub struct ReadmeModel {
+    /// Every method the client can call, in document order.
+    pub methods: Vec<ReadmeEntry>,
+    /// Every method the server calls on the client.
+    pub handlers: Vec<ReadmeEntry>,
+    /// A unary method, for the first call.
+    pub unary: Option<ExampleCall>,
+    /// A server stream.
+    pub server_stream: Option<ExampleCall>,
+    /// A client stream.
+    pub client_stream: Option<ExampleCall>,
+    /// A bidirectional stream.
+    pub bidi_stream: Option<ExampleCall>,
+    /// Any method, for the options examples (timeouts, cancel, metadata).
+    pub any: Option<ExampleCall>,
+    /// A method with a typed error.
+    pub typed_error: Option<ExampleCall>,
+    /// A handler the user implements: its key and a stub of it.
+    pub handler: Option<(String, String)>,
+}
+
+/// One line of the README's method lists.
+#[derive(Debug, Clone)]
+pub struct ReadmeEntry {
+    /// How it is reached: `client.calc.evaluate`, or the handler's key.
+    pub call: String,
+    /// Its call shape in words: `unary`, `server stream`...
+    pub shape: &'static str,
+    /// The first line of its docs, or empty.
+    pub summary: String,
+}
+
+/// A call in a README example: `{{ call }}({{ args }})`, or with options
+/// `{{ call }}({{ args_then }}{ ... })`.
+#[derive(Debug, Clone)]
+pub struct ExampleCall {
+    /// The member path, such as `client.calc.evaluate`.
+    pub call: String,
+    /// The wire name as a string literal.
+    pub wire: String,
+    /// The arguments before the options: `{ /* AddParams */ }`, `items`...
+    pub args: String,
+    /// `args` followed by `, ` when not empty.
+    pub args_then: String,
 }
 
 /// A named type in `types.ts`.
@@ -207,6 +258,9 @@ impl Model {
         let mut namespaces = vec![Namespace { class_name: "Client".into(), prefix: String::new(), methods: vec![], children: vec![] }];
         let mut by_path: BTreeMap<Vec<String>, usize> = BTreeMap::new();
         by_path.insert(vec![], 0);
+        // How each namespace is reached from a client: `client`, `client.calc`...
+        let mut access = vec!["client".to_string()];
+        let mut readme = ReadmeModel::default();
         let mut members: Vec<BTreeSet<String>> = vec![CLIENT_MEMBERS.iter().map(|s| s.to_string()).collect()];
         let mut handlers = vec![];
         let mut method_errors = vec![];
@@ -237,6 +291,16 @@ impl Model {
                     CallKind::Unary | CallKind::ClientStream => format!("{value_ty} | Promise<{value_ty}>"),
                     _ => format!("AsyncIterable<{value_ty}> | Iterable<{value_ty}>"),
                 };
+                readme.handlers.push(ReadmeEntry { call: string_literal(&m.name), shape: shape_words(m.kind), summary: summary(m) });
+                if readme.handler.is_none() {
+                    let inputs = if m.kind.streams_input() { "params, input, ctx" } else { "params, ctx" };
+                    let stub = if m.kind.streams_output() {
+                        format!("async function* ({inputs}) {{\n      // yield {value_ty} items\n    }}")
+                    } else {
+                        format!("async ({inputs}) => {{\n      // return a {value_ty}\n    }}")
+                    };
+                    readme.handler = Some((string_literal(&m.name), stub));
+                }
                 handlers.push(Handler { wire: string_literal(&m.name), docs, kind, signature: args.join(", "), returns });
                 continue;
             }
@@ -253,6 +317,7 @@ impl Model {
                         namespaces.push(Namespace { class_name, prefix: format!("{}.", prefix.join(".")), methods: vec![], children: vec![] });
                         members.push(["constructor".to_string(), "then".to_string()].into());
                         by_path.insert(prefix.clone(), namespaces.len() - 1);
+                        access.push(format!("{}.{}", access[parent], namespaces[parent].children.last().map(|c| c.member.as_str()).unwrap_or_default()));
                         namespaces.len() - 1
                     }
                 };
@@ -286,6 +351,37 @@ impl Model {
                 CallKind::ServerStream => format!("ServerStream<{value_ty}>"),
                 CallKind::BidiStream => format!("BidiStream<{value_ty}>"),
             };
+            let call = format!("{}.{member}", access[parent]);
+            let mut example_args = vec![];
+            if let Some(p) = &params_ty {
+                example_args.push(format!("{{ /* {p} */ }}"));
+            }
+            if m.kind.streams_input() {
+                example_args.push("items".to_string());
+            }
+            let args_text = example_args.join(", ");
+            let example = ExampleCall {
+                call: call.clone(),
+                wire: string_literal(&m.name),
+                args_then: if args_text.is_empty() { String::new() } else { format!("{args_text}, ") },
+                args: args_text,
+            };
+            let slot = match m.kind {
+                CallKind::Unary => &mut readme.unary,
+                CallKind::ServerStream => &mut readme.server_stream,
+                CallKind::ClientStream => &mut readme.client_stream,
+                CallKind::BidiStream => &mut readme.bidi_stream,
+            };
+            if slot.is_none() {
+                *slot = Some(example.clone());
+            }
+            if readme.typed_error.is_none() && m.error.is_some() {
+                readme.typed_error = Some(example.clone());
+            }
+            if readme.any.is_none() {
+                readme.any = Some(example);
+            }
+            readme.methods.push(ReadmeEntry { call, shape: shape_words(m.kind), summary: summary(m) });
             namespaces[parent].methods.push(TsMethod {
                 member,
                 wire: string_literal(&m.name),
@@ -297,6 +393,11 @@ impl Model {
                 value_ty,
                 input_ty,
             });
+        }
+
+        // The options examples read best on a unary call.
+        if readme.unary.is_some() {
+            readme.any = readme.unary.clone();
         }
 
         let topics = service
@@ -355,6 +456,7 @@ impl Model {
             types_runtime_imports,
             client_runtime_imports,
             client_runtime_values,
+            readme,
             package_name,
             package_version,
             service_name: service.name.clone(),
@@ -635,6 +737,21 @@ fn pascal(path: &[String]) -> String {
             cs.next().map(|c| c.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
         })
         .collect()
+}
+
+/// A call shape in words, for docs.
+fn shape_words(kind: CallKind) -> &'static str {
+    match kind {
+        CallKind::Unary => "unary",
+        CallKind::ServerStream => "server stream",
+        CallKind::ClientStream => "client stream",
+        CallKind::BidiStream => "bidirectional stream",
+    }
+}
+
+/// The first sentence-ish line of a method's docs, for one-line lists.
+fn summary(m: &ir::Method) -> String {
+    m.description.as_deref().and_then(|d| d.lines().next()).unwrap_or_default().trim().to_string()
 }
 
 /// Whether a method is one the protocol reserves (`volley.introspect`, `volley.subscribe`...).
