@@ -140,6 +140,13 @@ impl Client {
         self.peer.call::<()>("volley.subscribe", &serde_json::json!({ "topics": topics })).await
     }
 
+    /// Subscribes to shared states (`volley.subscribe` with `states`). Each arrives as
+    /// a [`Notification::State`] holding a JSON Patch: the first replaces the whole
+    /// document, later ones change it; apply them in order with [`crate::apply_patch`].
+    pub async fn subscribe_states(&self, states: &[&str]) -> Result<(), Error> {
+        self.peer.call::<()>("volley.subscribe", &serde_json::json!({ "states": states })).await
+    }
+
     /// Takes the receiver of notifications, state patches and connection notices. It
     /// holds a bounded number; when it is not read, later ones are dropped.
     pub fn notifications(&mut self) -> Option<mpsc::Receiver<Notification>> {

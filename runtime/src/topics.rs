@@ -73,9 +73,36 @@ pub(crate) fn enqueue(conn: &ConnShared, frame: Frame) {
     }
 }
 
-/// After a flush: if notifications were dropped and the queue has drained, tell the peer.
+/// Queues a state patch, or, when the queue is full, drops it and marks the state stale
+/// so the peer gets a full replacement once the queue drains.
+pub(crate) fn enqueue_state(conn: &ConnShared, name: &str, patch: &serde_json::Value) {
+    let mut stale = conn.stale_states.lock().unwrap();
+    if stale.contains(name) {
+        return; // a full replacement is coming anyway
+    }
+    if conn.queued_notifications.fetch_add(1, Ordering::Relaxed) < conn.limits.notify_queue {
+        if let Ok(patch) = conn.encode(patch) {
+            let _ = conn.out.send(Out::Notification(Frame::State { name: name.to_owned(), patch }));
+            return;
+        }
+    }
+    conn.queued_notifications.fetch_sub(1, Ordering::Relaxed);
+    stale.insert(name.to_owned());
+}
+
+/// After a flush: if notifications were dropped and the queue has drained, tell the peer;
+/// states whose patches were dropped are sent again in full.
 pub(crate) fn after_flush(conn: &ConnShared) {
     if conn.queued_notifications.load(Ordering::Relaxed) == 0 {
+        let stale = std::mem::take(&mut *conn.stale_states.lock().unwrap());
+        if !stale.is_empty() {
+            let docs = conn.routes.shared_states.docs.lock().unwrap();
+            for name in stale {
+                if let Some(doc) = docs.get(&name) {
+                    enqueue_state(conn, &name, &crate::shared_state::replace_all(doc));
+                }
+            }
+        }
         let dropped = conn.dropped_notifications.swap(0, Ordering::Relaxed);
         if dropped > 0 {
             let data = conn.encode(&serde_json::json!({ "dropped": dropped })).ok();

@@ -235,6 +235,13 @@ impl Peer {
     pub fn open_calls(&self) -> usize {
         self.0.table.lock().unwrap().len()
     }
+
+    /// Notifications and state patches queued for the peer and not yet written. Never
+    /// more than `Limits::notify_queue`: past it, notifications are dropped (and the
+    /// peer warned) and states are sent again in full once the queue drains.
+    pub fn queued_notifications(&self) -> usize {
+        self.0.queued_notifications.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl std::fmt::Debug for Peer {

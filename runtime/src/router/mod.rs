@@ -142,6 +142,7 @@ impl Router {
             state: Arc::new(self.state),
             hooks: Hooks(self.hooks),
             on_notify: None,
+            shared_states: Default::default(),
         }
     }
 }
@@ -159,6 +160,8 @@ pub(crate) struct Routes {
     pub hooks: Hooks,
     /// Where notifications and state patches from the peer go (the client side).
     pub on_notify: Option<crate::topics::NotifySink>,
+    /// The current documents of the shared states this side publishes.
+    pub shared_states: Arc<crate::shared_state::StateStore>,
 }
 
 impl Routes {
