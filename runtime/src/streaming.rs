@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
 use crate::protocol::{CallId, Encoding, Metadata, Payload};
+use crate::validate::Violations;
 use crate::Error;
 
 /// What the connection delivers to a call's receiving end.
@@ -59,12 +60,24 @@ pub struct Streaming<T> {
     done: bool,
     leading: Option<Metadata>,
     trailers: Option<Metadata>,
+    /// Declared constraints of the items (set by `#[rpc]` for a handler's input).
+    check: Option<fn(&T, &mut Violations)>,
+    /// Items received so far, to name a failing one.
+    received: u64,
     _item: PhantomData<fn() -> T>,
 }
 
 impl<T> Streaming<T> {
     pub(crate) fn new(inbox: Inbox, encoding: Encoding) -> Self {
-        Streaming { inbox, encoding, consumed: 0, done: false, leading: None, trailers: None, _item: PhantomData }
+        Streaming { inbox, encoding, consumed: 0, done: false, leading: None, trailers: None, check: None, received: 0, _item: PhantomData }
+    }
+
+    /// Checks every item with `check` (the item type's declared constraints); an item
+    /// that fails arrives as an `INVALID_PARAMS` error naming the item (`[3].from`).
+    #[doc(hidden)]
+    pub fn checked(mut self, check: fn(&T, &mut Violations)) -> Self {
+        self.check = Some(check);
+        self
     }
 
     /// The leading metadata the sender attached, once it has arrived.
@@ -110,9 +123,23 @@ impl<T: DeserializeOwned> Stream for Streaming<T> {
                         this.inbox.control.grant(this.inbox.id, this.consumed);
                         this.consumed = 0;
                     }
+                    let index = this.received;
+                    this.received += 1;
                     let item = this.encoding.decode_value::<T>(p.as_bytes()).map_err(|e| {
-                        Error::new(crate::ErrorCode::INVALID_PARAMS, format!("stream item does not fit: {e}"))
+                        Error::new(crate::ErrorCode::INVALID_PARAMS, format!("stream item {index} does not fit: {e}"))
                     });
+                    let item = match (item, this.check) {
+                        (Ok(item), Some(check)) => {
+                            let mut v = Violations::new();
+                            v.at(&format!("[{index}]"), |v| check(&item, v));
+                            if v.is_empty() {
+                                Ok(item)
+                            } else {
+                                Err(Error::invalid_params(v.into_errors()))
+                            }
+                        }
+                        (item, _) => item,
+                    };
                     return Poll::Ready(Some(item));
                 }
                 InEvent::End(t) | InEvent::Result(_, t) => {

@@ -122,6 +122,17 @@ pub async fn doubler(items: Streaming<i64>) -> impl Stream<Item = Result<i64, vo
     items.map(|i| i.map(|i| i * 2))
 }
 
+/// Counts the tags it receives.
+#[rpc]
+pub async fn count_tags(mut tags: Streaming<Tag>) -> Result<u32, volley::Error> {
+    let mut n = 0;
+    while let Some(t) = tags.next().await {
+        t?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 fn router() -> Router {
     let math = Router::new().rpc::<double>().rpc::<checked_sub>();
     #[allow(deprecated)]
@@ -134,6 +145,7 @@ fn router() -> Router {
         .rpc::<count_nonzero>()
         .rpc::<total>()
         .rpc::<doubler>()
+        .rpc::<count_tags>()
         .nest("calc", math);
     r
 }
@@ -263,4 +275,21 @@ async fn the_schema_carries_docs_types_shapes_and_deprecation() {
     assert_eq!(method("doubler")["kind"], "bidi_stream");
     assert_eq!(method("total")["input"]["type"], "integer");
     assert_eq!(method("doubler")["output"]["type"], "integer");
+}
+
+#[tokio::test]
+async fn stream_items_are_validated_like_parameters() {
+    let addr = common::serve(router()).await;
+    let client = Client::connect(&common::url(addr)).await.unwrap();
+    let mut up = client.client_stream::<serde_json::Value, u32>("count_tags", &json!({}), CallOptions::new()).unwrap();
+    up.send(&json!({"label": "ok"})).await.unwrap();
+    up.send(&json!({"label": "much too long"})).await.unwrap();
+    let err = up.finish().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::INVALID_PARAMS);
+    assert_eq!(err.data.unwrap()["errors"][0]["path"], "[1].label");
+
+    let mut up = client.client_stream::<serde_json::Value, u32>("count_tags", &json!({}), CallOptions::new()).unwrap();
+    up.send(&json!({"label": "a"})).await.unwrap();
+    up.send(&json!({"label": "b"})).await.unwrap();
+    assert_eq!(up.finish().await.unwrap().value, 2);
 }

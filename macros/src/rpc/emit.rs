@@ -218,7 +218,17 @@ fn closure(m: &Method) -> TokenStream {
                 });
                 call_args.push(quote!(#local));
             }
-            ArgKind::Streaming(_) => call_args.push(quote!(#input)),
+            ArgKind::Streaming(item) => {
+                // Items are checked against their declared constraints like parameters.
+                lets.extend(quote! {
+                    let #input = #input.checked(|__volley_item: &#item, __volley_v: &mut ::volley::__private::Violations| {
+                        #[allow(unused_imports)]
+                        use ::volley::__private::{ValidateFallback as _, ValidateViaTrait as _};
+                        (&&::volley::__private::Wrap(__volley_item)).__volley_validate(__volley_v)
+                    });
+                });
+                call_args.push(quote!(#input));
+            }
             ArgKind::Request(p) => {
                 let ident = &p.ident;
                 call_args.push(quote!(#params.#ident));
