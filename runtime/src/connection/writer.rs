@@ -79,6 +79,16 @@ impl OutQueue {
         .await
     }
 
+    /// Swaps the queue with `batch` (which must be empty) if anything is queued.
+    fn try_take_all(&self, batch: &mut VecDeque<Out>) -> bool {
+        let mut s = self.state.lock().unwrap();
+        if s.items.is_empty() {
+            return false;
+        }
+        std::mem::swap(&mut s.items, batch);
+        true
+    }
+
     /// Refuses everything sent from now on and drops what is still queued.
     fn close(&self) {
         let dropped = {
@@ -100,7 +110,21 @@ where
     let mut batch: VecDeque<Out> = VecDeque::new();
     'outer: while conn.out.take_all(&mut batch).await {
         let mut n = 0;
-        while let Some(out) = batch.pop_front() {
+        let mut waited = false;
+        loop {
+            let Some(out) = batch.pop_front() else {
+                // Calls of ours that are still running will answer in a moment: let
+                // them run once before flushing, so a burst of answers shares one write
+                // instead of each answer waking the writer for a write of its own.
+                if !waited && answers_due(&conn, permits.len()) {
+                    waited = true;
+                    tokio::task::yield_now().await;
+                    if conn.out.try_take_all(&mut batch) {
+                        continue;
+                    }
+                }
+                break;
+            };
             let frame = match out {
                 Out::Close => break 'outer,
                 Out::Frame(f) => f,
@@ -140,6 +164,14 @@ where
     conn.out.close();
     let _ = sink.close().await;
     conn.shut("the connection closed");
+}
+
+/// True when calls this end serves are accepted but not yet answered, other than the
+/// `in_batch` answers already taken for this write (each accepted call holds a pending
+/// permit until its final frame has been flushed).
+fn answers_due(conn: &ConnShared, in_batch: usize) -> bool {
+    let accepted = conn.limits.max_pending_calls.saturating_sub(conn.pending.available_permits());
+    accepted > in_batch
 }
 
 /// Encodes one frame straight into the message that carries it.
