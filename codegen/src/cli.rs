@@ -25,7 +25,7 @@ pub enum Command {
     Generate {
         /// The SDK's language.
         language: LanguageArg,
-        /// The schema: a file, or a server's http:// (or ws://) URL.
+        /// The schema: a file, or a server's http(s):// (or ws(s)://) URL.
         #[arg(long)]
         schema: String,
         /// The folder to write the package to (created if missing).
@@ -40,7 +40,7 @@ pub enum Command {
     },
     /// Print a server's schema document.
     Schema {
-        /// The server's http:// (or ws://) URL, or a schema file.
+        /// The server's http(s):// (or ws(s)://) URL, or a schema file.
         url: String,
     },
 }

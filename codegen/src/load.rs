@@ -3,8 +3,6 @@
 //! generator knows.
 
 use std::fmt;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -154,8 +152,8 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Loads a document from `source`: an `http://` URL (of `/schema`, or of the server
-/// itself, in which case `/schema` is appended; `ws://` is taken as `http://`) or a file
+/// Loads a document from `source`: an `http://` or `https://` URL (of `/schema`, or of the server
+/// itself, in which case `/schema` is appended; `ws(s)://` is taken as `http(s)://`) or a file
 /// path.
 pub fn load(source: &str) -> Result<Document, LoadError> {
     let text = fetch_text(source)?;
@@ -217,82 +215,28 @@ fn schema_url(source: &str) -> String {
     }
 }
 
-/// A plain HTTP/1.1 GET: volley servers serve their schema over http on the same port
-/// as the WebSocket.
+/// A GET of the schema document over http or https (volley servers serve it on the
+/// same port as the WebSocket), with a 10 second limit.
 fn http_get(url: &str) -> Result<String, String> {
-    let rest = match url.strip_prefix("http://") {
-        Some(rest) => rest,
-        None => {
-            return Err("only http:// URLs can be fetched; save the schema with \
-                        `curl -o schema.json URL` and pass the file"
-                .into())
-        }
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let address = if authority.contains(':') && !authority.ends_with(']') {
-        authority.to_string()
-    } else {
-        format!("{authority}:80")
-    };
-    let timeout = Duration::from_secs(10);
-    let addrs = std::net::ToSocketAddrs::to_socket_addrs(&address).map_err(|e| e.to_string())?;
-    let mut last = "no address found".to_string();
-    let mut stream = None;
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(s) => {
-                stream = Some(s);
-                break;
-            }
-            Err(e) => last = e.to_string(),
-        }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .get(url)
+        .header("Accept", "application/json")
+        .call()
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!(
+            "the server answered `{} {}`",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        ));
     }
-    let mut stream = stream.ok_or(last)?;
-    stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).map_err(|e| e.to_string())?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("the answer is not HTTP")?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut body = raw[split + 4..].to_vec();
-    let status_line = head.lines().next().unwrap_or_default();
-    let status = status_line.split_whitespace().nth(1).unwrap_or_default();
-    if status != "200" {
-        return Err(format!("the server answered `{status_line}`"));
-    }
-    let chunked = head.lines().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    });
-    if chunked {
-        body = dechunk(&body).ok_or("malformed chunked body")?;
-    }
-    String::from_utf8(body).map_err(|_| "the body is not UTF-8".to_string())
-}
-
-fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&data[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(data.get(..size)?);
-        data = data.get(size + 2..)?;
-    }
+    response.body_mut().read_to_string().map_err(|e| format!("cannot read the answer: {e}"))
 }
 
 #[cfg(test)]
@@ -313,10 +257,5 @@ mod tests {
         assert!(matches!(parse("x", "{\"volley\":2,\"name\":\"a\"}"), Err(LoadError::UnsupportedVersion { .. })));
         assert!(matches!(parse("x", "nope"), Err(LoadError::NotJson { .. })));
         assert!(parse("x", "{\"volley\":1,\"name\":\"a\"}").is_ok());
-    }
-
-    #[test]
-    fn dechunks() {
-        assert_eq!(dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap(), b"abcde");
     }
 }

@@ -203,3 +203,20 @@ fn unknown_languages_and_missing_arguments_are_usage_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--schema"));
 }
+
+#[test]
+fn https_urls_are_fetched_over_tls() {
+    // A listener that records the first bytes of the connection: a TLS handshake record
+    // (0x16, then version 3.x) shows the schema is fetched over TLS. It then hangs up.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let first_bytes = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut head = [0u8; 2];
+        stream.read_exact(&mut head).unwrap();
+        head
+    });
+    let o = volley(&["schema", &format!("https://127.0.0.1:{port}")]);
+    assert_fails(&o, &[&format!("cannot fetch schema from https://127.0.0.1:{port}/schema")]);
+    assert_eq!(first_bytes.join().unwrap(), [0x16, 0x03], "a TLS ClientHello was sent");
+}
