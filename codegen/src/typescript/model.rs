@@ -69,8 +69,8 @@ pub struct ReadmeModel {
     pub any: Option<ExampleCall>,
     /// A method with a typed error.
     pub typed_error: Option<ExampleCall>,
-    /// A handler the user implements: its key and a stub of it.
-    pub handler: Option<(String, String)>,
+    /// Every handler the user implements: its key and a stub of it.
+    pub handler_stubs: Vec<(String, String)>,
 }
 
 /// One line of the README's method lists.
@@ -292,14 +292,14 @@ impl Model {
                     _ => format!("AsyncIterable<{value_ty}> | Iterable<{value_ty}>"),
                 };
                 readme.handlers.push(ReadmeEntry { call: string_literal(&m.name), shape: shape_words(m.kind), summary: summary(m) });
-                if readme.handler.is_none() {
+                {
                     let inputs = if m.kind.streams_input() { "params, input, ctx" } else { "params, ctx" };
                     let stub = if m.kind.streams_output() {
-                        format!("async function* ({inputs}) {{\n      // yield {value_ty} items\n    }}")
+                        format!("async function* ({inputs}) {{\n      // yield items of type {value_ty}\n    }}")
                     } else {
-                        format!("async ({inputs}) => {{\n      // return a {value_ty}\n    }}")
+                        format!("async ({inputs}) => {{\n      // return a value of type {value_ty}\n    }}")
                     };
-                    readme.handler = Some((string_literal(&m.name), stub));
+                    readme.handler_stubs.push((string_literal(&m.name), stub));
                 }
                 handlers.push(Handler { wire: string_literal(&m.name), docs, kind, signature: args.join(", "), returns });
                 continue;
