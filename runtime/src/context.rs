@@ -153,7 +153,13 @@ impl Context {
         self.0.deadline
     }
 
-    /// The peer at the other end: call its methods, send it notifications.
+    /// The server's publisher, to notify topics and set shared states from a handler.
+    /// `None` on the client side of a connection.
+    pub fn publisher(&self) -> Option<crate::Publisher> {
+        self.0.peer.0.routes.server.get()?.upgrade().map(crate::Publisher)
+    }
+
+    /// The peer that made the call, to call it back or notify it.
     pub fn peer(&self) -> &Peer {
         &self.0.peer
     }

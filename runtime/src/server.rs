@@ -44,7 +44,7 @@ pub struct Server {
     drain_timeout: Duration,
 }
 
-struct ServerShared {
+pub(crate) struct ServerShared {
     routes: Arc<Routes>,
     schema_json: Bytes,
     limits: Limits,
@@ -114,8 +114,7 @@ impl Server {
             .write_buffer_size(64 << 10)
             .max_message_size(Some(hard_cap))
             .max_frame_size(Some(hard_cap));
-        Server {
-            shared: Arc::new(ServerShared {
+        let shared = Arc::new(ServerShared {
                 routes: Arc::new(routes),
                 schema_json,
                 limits,
@@ -123,9 +122,8 @@ impl Server {
                 trust_forwarded: false,
                 conns: Mutex::new(HashMap::new()),
                 shutting_down: AtomicBool::new(false),
-            }),
-            drain_timeout: Duration::from_secs(30),
-        }
+            });
+        Server { shared, drain_timeout: Duration::from_secs(30) }
     }
 
     /// Takes the client's address from `Forwarded` / `X-Forwarded-For` headers. Only
@@ -157,6 +155,7 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting, lets calls in flight
     /// finish (up to the drain timeout), and closes every connection.
     pub async fn serve_with_shutdown(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        let _ = self.shared.routes.server.set(Arc::downgrade(&self.shared));
         tokio::pin!(shutdown);
         loop {
             let (tcp, remote) = tokio::select! {
@@ -204,7 +203,7 @@ impl Server {
 
 /// Publishes notifications to every connection subscribed to a topic.
 #[derive(Clone)]
-pub struct Publisher(Arc<ServerShared>);
+pub struct Publisher(pub(crate) Arc<ServerShared>);
 
 impl Publisher {
     /// Sends `value` on `topic` to every subscribed connection; returns how many.

@@ -3,6 +3,7 @@
 //!
 //! `cargo run -p streams` serves it on 127.0.0.1:8001.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,19 @@ use volley::{model, rpc, CallOptions, Context, Error, ErrorCode, Router, State, 
 pub struct Stats {
     cancelled: AtomicU64,
     stopped: AtomicU64,
+    /// Running jobs and their progress in percent: the `jobs` shared state.
+    jobs: std::sync::Mutex<BTreeMap<String, u8>>,
+}
+
+impl Stats {
+    /// Updates the running jobs and mirrors them to subscribers of the `jobs` state.
+    fn update_jobs(&self, ctx: &Context, change: impl FnOnce(&mut BTreeMap<String, u8>)) {
+        let mut jobs = self.jobs.lock().unwrap();
+        change(&mut jobs);
+        if let Some(publisher) = ctx.publisher() {
+            let _ = publisher.set_state("jobs", &*jobs);
+        }
+    }
 }
 
 /// What `stats` reports.
@@ -36,6 +50,18 @@ impl Drop for CancelGuard {
         if self.1 {
             self.0.cancelled.fetch_add(1, Ordering::SeqCst);
         }
+    }
+}
+
+/// Removes a job from the `jobs` state however its call ends.
+struct JobGuard(Arc<Stats>, Context, String);
+
+impl Drop for JobGuard {
+    fn drop(&mut self) {
+        let name = &self.2;
+        self.0.update_jobs(&self.1, |jobs| {
+            jobs.remove(name);
+        });
     }
 }
 
@@ -112,6 +138,7 @@ pub async fn chat(messages: Streaming<Message>) -> impl Stream<Item = Result<Mes
 
 /// An event of a long-running job.
 #[model]
+#[derive(Debug)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum JobEvent {
     /// The job advanced.
@@ -130,6 +157,7 @@ pub enum JobEvent {
 
 /// What a finished job produced.
 #[model]
+#[derive(Debug)]
 pub struct JobResult {
     /// The job's name.
     pub name: String,
@@ -163,9 +191,14 @@ impl std::fmt::Display for JobError {
 
 /// Runs a job of `steps` steps, `step_ms` milliseconds each, reporting progress after
 /// each step and then its result (the way a trainer reports a pending command).
-/// Fails before the first event with a typed `JobError` when there is nothing to do.
+/// Fails before the first event with a typed `JobError` when there is nothing to do or
+/// a job of that name is running.
+///
+/// While it runs, the job's progress is in the `jobs` shared state; when it finishes,
+/// its result is published on the `jobs.finished` topic.
 #[rpc(name = "job.run")]
 pub async fn run_job(
+    ctx: Context,
     stats: State<Arc<Stats>>,
     #[validate(length(min = 1, max = 64))] name: String,
     #[validate(range(max = 10000))] steps: u32,
@@ -175,17 +208,36 @@ pub async fn run_job(
         return Err(JobError::NothingToDo);
     }
     let stats = Arc::clone(&stats);
+    let mut busy = false;
+    stats.update_jobs(&ctx, |jobs| {
+        busy = jobs.contains_key(&name);
+        if !busy {
+            jobs.insert(name.clone(), 0);
+        }
+    });
+    if busy {
+        return Err(JobError::Busy { name });
+    }
+    let running = JobGuard(Arc::clone(&stats), ctx.clone(), name.clone());
     Ok(async_stream::stream! {
-        let mut guard = CancelGuard(stats, true);
+        let _running = running;
+        let mut guard = CancelGuard(Arc::clone(&stats), true);
         let mut checksum: u64 = 0xcbf29ce484222325;
         for step in 1..=steps {
             tokio::time::sleep(Duration::from_millis(step_ms)).await;
             checksum = (checksum ^ u64::from(step)).wrapping_mul(0x100000001b3);
             let percent = (u64::from(step) * 100 / u64::from(steps)) as u8;
+            stats.update_jobs(&ctx, |jobs| {
+                jobs.insert(name.clone(), percent);
+            });
             yield JobEvent::Progress { percent, stage: format!("step {step} of {steps}") };
         }
         guard.1 = false;
-        yield JobEvent::Done { result: JobResult { name, steps, checksum } };
+        let result = JobResult { name, steps, checksum };
+        if let Some(publisher) = ctx.publisher() {
+            let _ = publisher.publish("jobs.finished", &result);
+        }
+        yield JobEvent::Done { result };
     })
 }
 
@@ -202,7 +254,7 @@ pub async fn sleep(stats: State<Arc<Stats>>, #[validate(range(max = 600000))] ms
 /// Returns the client metadata the call arrived with, and sends it back as leading
 /// and trailing metadata too (prefixed `echo-`).
 #[rpc]
-pub async fn echo_metadata(ctx: Context) -> std::collections::BTreeMap<String, String> {
+pub async fn echo_metadata(ctx: Context) -> BTreeMap<String, String> {
     let metadata = ctx.metadata();
     for (k, v) in metadata.iter() {
         ctx.set_leading(format!("echo-{k}"), v.clone());
@@ -257,6 +309,8 @@ pub fn router() -> Router {
     Router::new()
         .named("streams", env!("CARGO_PKG_VERSION"), "Every call shape: the volley streams example.")
         .with_state(Arc::new(Stats::default()))
+        .topic::<JobResult>("jobs.finished", "The result of every job that finishes, whoever ran it.")
+        .shared_state::<BTreeMap<String, u8>>("jobs", "Running jobs by name, with their progress in percent.")
         .rpc::<countdown>()
         .rpc::<sum>()
         .rpc::<chat>()

@@ -7,7 +7,9 @@ async fn main() -> std::io::Result<()> {
     let addr = parse_addr()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("streams listening on ws://{}  (schema: http://{0}/schema)", listener.local_addr()?);
-    volley::Server::new(streams::router()).serve(listener).await
+    let server = volley::Server::new(streams::router());
+    server.publisher().set_state("jobs", &std::collections::BTreeMap::<String, u8>::new()).expect("a map serializes");
+    server.serve(listener).await
 }
 
 fn parse_addr() -> std::io::Result<SocketAddr> {

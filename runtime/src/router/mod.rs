@@ -143,6 +143,7 @@ impl Router {
             hooks: Hooks(self.hooks),
             on_notify: None,
             shared_states: Default::default(),
+            server: Default::default(),
         }
     }
 }
@@ -162,6 +163,8 @@ pub(crate) struct Routes {
     pub on_notify: Option<crate::topics::NotifySink>,
     /// The current documents of the shared states this side publishes.
     pub shared_states: Arc<crate::shared_state::StateStore>,
+    /// The server serving these routes, for `Context::publisher` (unset on clients).
+    pub server: std::sync::OnceLock<std::sync::Weak<crate::server::ServerShared>>,
 }
 
 impl Routes {

@@ -23,6 +23,7 @@ import type {
   CountdownParams,
   JobError,
   JobEvent,
+  JobResult,
   JobRunParams,
   Message,
   SleepParams,
@@ -58,10 +59,18 @@ export interface MethodErrors {
 
 /** The payload of each topic. */
 export interface Topics {
+  /**
+   * The result of every job that finishes, whoever ran it.
+   */
+  "jobs.finished": JobResult;
 }
 
 /** The document of each shared state. */
 export interface States {
+  /**
+   * Running jobs by name, with their progress in percent.
+   */
+  "jobs": Record<string, number>;
 }
 
 /**
@@ -191,7 +200,11 @@ export class JobNamespace {
   /**
    * Runs a job of `steps` steps, `step_ms` milliseconds each, reporting progress after
    * each step and then its result (the way a trainer reports a pending command).
-   * Fails before the first event with a typed `JobError` when there is nothing to do.
+   * Fails before the first event with a typed `JobError` when there is nothing to do or
+   * a job of that name is running.
+   *
+   * While it runs, the job's progress is in the `jobs` shared state; when it finishes,
+   * its result is published on the `jobs.finished` topic.
    *
    * @throws {VolleyError} code `APPLICATION` (1000) with typed `data`; narrow it with `isMethodError(err, "job.run")`.
    */
