@@ -71,3 +71,35 @@ fn unmappable_schemas_are_reported_with_their_place() {
     assert!(err.contains("methods[m].params.x: the JSON Schema keyword `not`"), "{err}");
     assert!(err.contains("methods[m].result: unknown integer format `int256`"), "{err}");
 }
+
+#[test]
+fn members_are_camel_case_reserved_methods_are_left_out_and_imports_are_exact() {
+    let doc = load::parse(
+        "inline",
+        r##"{
+          "volley": 1, "name": "small",
+          "methods": [
+            {"name": "echo_metadata", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": {"type": "string"}},
+            {"name": "my_tools.run_all", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": {"type": "integer", "format": "uint64"}},
+            {"name": "volley.introspect", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": true},
+            {"name": "volley.subscribe", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {"topics": {"type": "array", "items": {"type": "string"}}}}, "result": {"type": "null"}}
+          ]
+        }"##,
+    )
+    .unwrap();
+    let service = Service::from_document(&doc).unwrap();
+    let files = typescript::generate(&service, &Settings::new()).unwrap();
+    let client = &files.iter().find(|f| f.path.ends_with("client.ts")).unwrap().contents;
+    let types = &files.iter().find(|f| f.path.ends_with("types.ts")).unwrap().contents;
+    assert!(client.contains("  echoMetadata(options: CallOptions = {}): Promise<string> {"), "{client}");
+    assert!(client.contains("return this.#c.unary<string>(\"echo_metadata\", {}, options);"), "{client}");
+    assert!(client.contains("  readonly myTools: MyToolsNamespace;"), "{client}");
+    assert!(client.contains("  runAll(options: CallOptions = {}): Promise<WideInt> {"), "{client}");
+    assert!(!client.contains("introspect") && !client.contains("VolleyNamespace"), "{client}");
+    assert!(!types.contains("VolleySubscribeParams"), "{types}");
+    // No stream methods, no handlers: no stream classes, Streamable or HandlerContext.
+    for unused in ["ServerStream", "BidiStream", "Streamable", "HandlerContext"] {
+        assert!(!client.contains(&format!("  {unused},")) && !client.contains(&format!("type {unused},")), "{unused} imported:\n{client}");
+    }
+    assert!(client.contains("  type WideInt,"), "{client}");
+}
