@@ -111,7 +111,11 @@ class JobNamespace:
     ) -> Stream[JobEvent]:
         """Runs a job of `steps` steps, `step_ms` milliseconds each, reporting progress after
         each step and then its result (the way a trainer reports a pending command).
-        Fails before the first event with a typed `JobError` when there is nothing to do.
+        Fails before the first event with a typed `JobError` when there is nothing to do or
+        a job of that name is running.
+
+        While it runs, the job's progress is in the `jobs` shared state; when it finishes,
+        its result is published on the `jobs.finished` topic.
 
         Calls `job.run` (server stream: one request, a stream of items back).
 
