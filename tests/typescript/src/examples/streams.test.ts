@@ -15,6 +15,7 @@ import {
   type ConnectionState,
   type Encoding,
   type JobEvent,
+  type JobResult,
   type Message,
   type WideInt,
 } from "../../generated/streams/src/index.js";
@@ -153,6 +154,55 @@ for (const encoding of ["json", "msgpack"] as Encoding[]) {
       await assert.rejects(reading, (err: unknown) => err instanceof VolleyError && err.codeName === "CANCELLED");
       assert.equal(events.length, 2);
       await eventually(async () => (await stats()).cancelled === before.cancelled + 1);
+    });
+
+    test("server stream: a job of a name already running is refused with typed data", async () => {
+      const name = `dup-${encoding}`;
+      const controller = new AbortController();
+      const first = client.job.run({ name, steps: 1000, step_ms: 10 }, { signal: controller.signal });
+      const firstDone = first.collect().catch((e: unknown) => e);
+      await first.metadata; // the first job is running once its stream has begun
+      await assert.rejects(client.job.run({ name, steps: 1, step_ms: 1 }).collect(), (err: unknown) => {
+        assert.ok(isMethodError(err, "job.run"));
+        assert.deepEqual(err.data, { reason: "busy", name });
+        return true;
+      });
+      controller.abort();
+      assert.ok((await firstDone) instanceof VolleyError);
+    });
+
+    test("topics: a finished job's result is published", async () => {
+      const exact: JobResult[] = [];
+      const wildcard: Array<[unknown, string]> = [];
+      const sub = await client.topics.subscribe("jobs.finished", (result) => exact.push(result));
+      const subAll = await client.topics.subscribe("jobs.*", (payload, topic) => wildcard.push([payload, topic]));
+      const name = `topic-${encoding}`;
+      await client.job.run({ name, steps: 3, step_ms: 1 }).collect();
+      await eventually(() => exact.some((r) => r.name === name) && wildcard.some(([, t]) => t === "jobs.finished"));
+      const mine = exact.find((r) => r.name === name)!;
+      assert.equal(mine.steps, 3);
+      assert.equal(asBig(mine.checksum), expectedChecksum(3));
+      await sub.unsubscribe();
+      await subAll.unsubscribe();
+      const count = exact.length;
+      await client.job.run({ name: `${name}-after`, steps: 1, step_ms: 1 }).collect();
+      await sleep(50);
+      assert.equal(exact.length, count, "nothing arrives after unsubscribing");
+    });
+
+    test("shared state: running jobs are mirrored through JSON Patches", async () => {
+      const docs: Array<Record<string, number>> = [];
+      const sub = await client.states.watch("jobs", (doc) => docs.push({ ...doc }));
+      const name = `state-${encoding}`;
+      const run = client.job.run({ name, steps: 5, step_ms: 40 }).collect();
+      await eventually(() => docs.some((d) => name in d));
+      await run;
+      await eventually(() => docs.length > 0 && !(name in docs.at(-1)!));
+      const seen = docs.filter((d) => name in d).map((d) => d[name]!);
+      assert.ok(seen.length >= 1, "the job appeared in the state while it ran");
+      assert.ok(seen.every((p, i) => i === 0 || p >= seen[i - 1]!), `progress only grows: ${seen}`);
+      assert.ok(!(name in (client.states.get("jobs") ?? {})));
+      await sub.unsubscribe();
     });
 
     test("client stream: items wait for the server's credit", async () => {
