@@ -185,6 +185,7 @@ impl Server {
             });
         }
         self.shared.shutting_down.store(true, Ordering::SeqCst);
+        self.shared.routes.draining.store(true, Ordering::SeqCst);
         let deadline = tokio::time::Instant::now() + self.drain_timeout;
         loop {
             let busy = self.shared.conns.lock().unwrap().values().any(|p| p.open_calls() > 0);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use common::*;
 use volley::__private::{unary, IntoCallError, MethodInfo, Never, Validate, Violations};
-use volley::{Client, Encoding, ErrorCode, Router};
+use volley::{Client, Encoding, ErrorCode, Router, Server};
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct AddParams {
@@ -29,6 +29,10 @@ fn router() -> Router {
         }))
         .method(unary::<AddParams, i64, _, _>(info("slow_add"), <Never as IntoCallError>::error_schema, |_, p| async move {
             tokio::time::sleep(std::time::Duration::from_millis((p.a % 7) as u64)).await;
+            Ok(p.a + p.b)
+        }))
+        .method(unary::<AddParams, i64, _, _>(info("sleepy_add"), <Never as IntoCallError>::error_schema, |_, p| async move {
+            tokio::time::sleep(std::time::Duration::from_millis(p.a as u64)).await;
             Ok(p.a + p.b)
         }))
         .method(unary::<AddParams, i64, _, _>(info("boom"), <Never as IntoCallError>::error_schema, |_, p| async move {
@@ -182,4 +186,29 @@ async fn schema_and_health_over_http() {
     let client = Client::connect(&url(addr)).await.unwrap();
     let via_rpc: serde_json::Value = client.call("volley.introspect", &serde_json::json!({})).await.unwrap();
     assert_eq!(via_rpc, doc);
+}
+
+#[tokio::test]
+async fn shutdown_lets_calls_in_flight_finish_and_refuses_new_ones() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(Server::new(router()).serve_with_shutdown(listener, async {
+        let _ = stopped.await;
+    }));
+    let client = Arc::new(Client::connect(&url(addr)).await.unwrap());
+    let slow = {
+        let client = client.clone();
+        tokio::spawn(async move { client.call::<i64>("sleepy_add", &serde_json::json!({"a": 300, "b": 0})).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    stop.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+
+    // While draining: new calls are refused, the one in flight finishes.
+    let err = client.call::<i64>("add", &serde_json::json!({"a": 1, "b": 2})).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::UNAVAILABLE);
+    assert_eq!(slow.await.unwrap().unwrap(), 300);
+    tokio::time::timeout(std::time::Duration::from_secs(5), server).await.expect("the server stops once drained").unwrap().unwrap();
+    assert!(Client::connect(&url(addr)).await.is_err(), "nothing listens any more");
 }

@@ -33,6 +33,9 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
         };
         return reject(error);
     };
+    if conn.routes.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return reject(Error::new(ErrorCode::UNAVAILABLE, "the server is shutting down; retry on another connection"));
+    }
     let Ok(permit) = conn.pending.clone().try_acquire_owned() else {
         return reject(Error::new(ErrorCode::UNAVAILABLE, "too many calls in flight on this connection; retry later"));
     };

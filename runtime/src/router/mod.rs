@@ -144,6 +144,7 @@ impl Router {
             on_notify: None,
             shared_states: Default::default(),
             server: Default::default(),
+            draining: Default::default(),
         }
     }
 }
@@ -165,6 +166,9 @@ pub(crate) struct Routes {
     pub shared_states: Arc<crate::shared_state::StateStore>,
     /// The server serving these routes, for `Context::publisher` (unset on clients).
     pub server: std::sync::OnceLock<std::sync::Weak<crate::server::ServerShared>>,
+    /// Set when the server shuts down: new calls are refused with `UNAVAILABLE` while
+    /// the calls in flight finish.
+    pub draining: std::sync::atomic::AtomicBool,
 }
 
 impl Routes {
