@@ -13,8 +13,9 @@ use tokio::process::{Child, Command};
 
 use crate::measure::cpu::{self, CpuTime};
 use crate::measure::memory;
+use crate::measure::segments::{self, Segments};
 use crate::measure::wire::Proxy;
-use crate::report::{self, Idle, IdlePoint, Outcome, Run, SystemResult, Throughput, Unary, Wire};
+use crate::report::{self, Idle, IdlePoint, Outcome, Run, SegmentsPerOp, SystemResult, Throughput, Unary, Wire};
 use crate::settings::Settings;
 use crate::scenario::{ClientReport, Scenario, STOPPED};
 use crate::systems::{juggler, System};
@@ -156,24 +157,42 @@ fn outcome<T>(r: anyhow::Result<T>) -> Outcome<T> {
     }
 }
 
-/// Runs a measured-window client and returns its report with the server's CPU time over
-/// the same window.
-async fn windowed(server: &ServerProc, system: System, scenario: Scenario, s: &Settings, cores: Cores) -> anyhow::Result<(ClientReport, CpuTime)> {
+/// What the orchestrator reads around a client's measured window.
+struct Window {
+    report: ClientReport,
+    server_cpu: CpuTime,
+    /// TCP data segments on the server's connections over the window, if `ss` could count them.
+    segments: Option<Segments>,
+}
+
+/// Runs a measured-window client and returns its report with the server's CPU time and
+/// TCP segments over the same window.
+async fn windowed(server: &ServerProc, system: System, scenario: Scenario, s: &Settings, cores: Cores) -> anyhow::Result<Window> {
     let pid = server.pid;
+    let port = server.addr.port();
     let mut at_go = None;
     let mut at_stop = None;
     let report = run_client(system, scenario, server.addr, s.client_args(), cores.client, s.client_timeout(), async |note: &str| {
         if note == STOPPED {
-            at_stop = Some(cpu::of_process(pid)?);
+            at_stop = Some((cpu::of_process(pid)?, segments::snapshot(port)));
         } else {
-            at_go = Some(cpu::of_process(pid)?);
+            let segs = segments::snapshot(port);
+            at_go = Some((cpu::of_process(pid)?, segs));
         }
         Ok(())
     })
     .await?;
-    let (Some(go), Some(stop)) = (at_go, at_stop) else { anyhow::bail!("the client skipped a checkpoint") };
+    let (Some((cpu_go, segs_go)), Some((cpu_stop, segs_stop))) = (at_go, at_stop) else { anyhow::bail!("the client skipped a checkpoint") };
     anyhow::ensure!(report.ops > 0, "no operation completed");
-    Ok((report, stop.since(&go)))
+    let segments = match (segs_go, segs_stop) {
+        (Some(a), Some(b)) => Some(b.since(&a)),
+        _ => None,
+    };
+    Ok(Window { report, server_cpu: cpu_stop.since(&cpu_go), segments })
+}
+
+fn per_op(segs: Option<Segments>, ops: u64) -> Option<SegmentsPerOp> {
+    segs.map(|s| SegmentsPerOp { from_server: s.out as f64 / ops as f64, to_server: s.into as f64 / ops as f64 })
 }
 
 fn us_per_op(cpu: CpuTime, ops: u64) -> f64 {
@@ -181,7 +200,7 @@ fn us_per_op(cpu: CpuTime, ops: u64) -> f64 {
 }
 
 async fn unary(server: &ServerProc, system: System, s: &Settings, cores: Cores) -> anyhow::Result<Unary> {
-    let (rep, server_cpu) = windowed(server, system, Scenario::Unary, s, cores).await?;
+    let Window { report: rep, server_cpu, segments } = windowed(server, system, Scenario::Unary, s, cores).await?;
     let lat = rep.latency.unwrap_or_default();
     let u = Unary {
         calls: rep.ops,
@@ -191,20 +210,31 @@ async fn unary(server: &ServerProc, system: System, s: &Settings, cores: Cores) 
         p999_us: lat.p999_us,
         server_cpu_us_per_call: us_per_op(server_cpu, rep.ops),
         client_cpu_us_per_call: us_per_op(rep.cpu, rep.ops),
+        segments: per_op(segments, rep.ops),
     };
     eprintln!("   one at a time: {:.0} calls/s, p50 {:.1} us, p99 {:.1} us", u.calls_per_sec, u.p50_us, u.p99_us);
     Ok(u)
 }
 
 async fn throughput(server: &ServerProc, system: System, scenario: Scenario, s: &Settings, cores: Cores) -> anyhow::Result<Throughput> {
-    let (rep, server_cpu) = windowed(server, system, scenario, s, cores).await?;
+    let Window { report: rep, server_cpu, segments } = windowed(server, system, scenario, s, cores).await?;
     let t = Throughput {
         ops: rep.ops,
         per_sec: rep.ops as f64 / rep.secs,
         server_cpu_us_per_op: us_per_op(server_cpu, rep.ops),
         client_cpu_us_per_op: us_per_op(rep.cpu, rep.ops),
+        segments: per_op(segments, rep.ops),
     };
-    eprintln!("   {}: {:.0}/s", scenario.name(), t.per_sec);
+    match &t.segments {
+        Some(g) => eprintln!(
+            "   {}: {:.0}/s, {:.3} TCP segments from the server per op, {:.3} to it",
+            scenario.name(),
+            t.per_sec,
+            g.from_server,
+            g.to_server
+        ),
+        None => eprintln!("   {}: {:.0}/s", scenario.name(), t.per_sec),
+    }
     Ok(t)
 }
 

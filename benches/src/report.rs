@@ -56,6 +56,17 @@ pub struct Unary {
     pub server_cpu_us_per_call: f64,
     /// Client CPU time per call, µs.
     pub client_cpu_us_per_call: f64,
+    /// TCP data segments per call on the server's connection, when `ss` could count them.
+    pub segments: Option<SegmentsPerOp>,
+}
+
+/// TCP data segments per call or item, counted on the server's sockets.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SegmentsPerOp {
+    /// Segments carrying data from the server to the client.
+    pub from_server: f64,
+    /// Segments carrying data from the client to the server.
+    pub to_server: f64,
 }
 
 /// Calls or stream items per second with the pipe kept full.
@@ -69,6 +80,8 @@ pub struct Throughput {
     pub server_cpu_us_per_op: f64,
     /// Client CPU time per call or item, µs.
     pub client_cpu_us_per_op: f64,
+    /// TCP data segments per call or item on the server's connection, when `ss` could count them.
+    pub segments: Option<SegmentsPerOp>,
 }
 
 /// Bytes on the wire for sequential `add(1, 2)` calls.
@@ -434,6 +447,33 @@ pub fn markdown(run: &Run) -> String {
          the WebSocket payload, or tarpc's message after its 4-byte length prefix."
     );
 
+    // Batching.
+    let _ = writeln!(md, "\n## TCP segments per call\n");
+    let _ = writeln!(
+        md,
+        "Data segments counted by the kernel on the server's sockets over each window (`ss -ti`: \
+         `data_segs_out`, `data_segs_in`), divided by the calls or items. One write per reply \
+         costs about one segment per call; replies batched into one write per burst cost a \
+         fraction of one.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| system | one at a time: server → client, client → server | {} in flight: server → client, client → server | stream, per item: server → client |",
+        s.depth
+    );
+    let _ = writeln!(md, "|---|--:|--:|--:|");
+    let segs = |g: &Option<SegmentsPerOp>| g.map(|g| format!("{:.3}, {:.3}", g.from_server, g.to_server));
+    for r in &run.systems {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            r.label,
+            cell(&r.unary, |u| segs(&u.segments)),
+            cell(&r.inflight, |t| segs(&t.segments)),
+            cell(&r.stream, |t| t.segments.map(|g| format!("{:.3}", g.from_server))),
+        );
+    }
+
     // Ratios to the floor.
     if let Some(floor) = run.find(System::Handwritten) {
         let _ = writeln!(md, "\n## Relative to the floor\n");
@@ -591,6 +631,13 @@ fn targets(run: &Run) -> Vec<(String, String, String)> {
     row("calls/s one at a time ≥ 1.5× jsonrpsee", &|r| verdict(rel(unary_rate(r), jrpc.and_then(unary_rate)), 1.5, true, "×"));
     row("calls/s with 64 in flight ≥ 5× jsonrpsee", &|r| {
         verdict(rel(inflight_rate(r), jrpc.and_then(inflight_rate)), 5.0, true, "×")
+    });
+    row("64 in flight: < 0.1 TCP segments per call, server → client", &|r| {
+        let v = r.inflight.get().and_then(|t| t.segments).map(|g| g.from_server);
+        match v {
+            None => "not measured".into(),
+            Some(v) => format!("{} {v:.3}", if v < 0.1 { "met:" } else { "**missed**:" }),
+        }
     });
     row("stream items/s ≥ 10× a jsonrpsee subscription", &|r| {
         verdict(rel(stream_rate(r), jrpc.and_then(stream_rate)), 10.0, true, "×")

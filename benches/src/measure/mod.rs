@@ -1,7 +1,8 @@
 //! Measurements taken around a scenario: latency percentiles, CPU time, resident memory
-//! and bytes on the wire.
+//! bytes on the wire and TCP segments per call.
 
 pub mod cpu;
 pub mod latency;
 pub mod memory;
+pub mod segments;
 pub mod wire;
