@@ -164,6 +164,8 @@ fn build(enc: Encoding, s: &Shape) -> Frame {
     let p = |v: &serde_json::Value| payload(enc, v);
     match s.clone() {
         Shape::Call(id, method, params, metadata, timeout_ms, window) => {
+            // `null` params are read as `{}` (PROTOCOL.md section 2), so they do not round-trip.
+            let params = if params.is_null() { serde_json::json!({}) } else { params };
             Frame::Call { id, method, params: p(&params), options: CallOptions { metadata, timeout_ms, window } }
         }
         Shape::Result(id, v, trailers) => Frame::Result { id, value: p(&v), trailers },
