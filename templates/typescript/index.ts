@@ -6,6 +6,7 @@ export * from "./types.js";
 export {
   applyPatch,
   BidiStream,
+  ClientStream,
   codeName,
   Connection,
   ConnectionError,

@@ -499,6 +499,8 @@ class OutgoingCall {
   readonly output = new Queue<unknown>();
   readonly inputCredit = new Credit();
   stopRequested = false;
+  /** Whether this caller's own stream is over (`END` sent). */
+  inputEnded = false;
   private leadingSeen = false;
   private window: number;
   private outstanding: number;
@@ -582,6 +584,13 @@ class OutgoingCall {
       // The connection is gone; failing the call is all that is left to do.
     }
     this.finish(new VolleyError(code, message, undefined, {}, this.method, cause === undefined ? undefined : { cause }));
+  }
+
+  /** Sends more client metadata (`META`) while this caller is still streaming. */
+  sendMetadata(metadata: Metadata): void {
+    if (this.done) throw new VolleyError(ErrorCode.PROTOCOL_VIOLATION, "the call is over", undefined, {}, this.method);
+    if (this.inputEnded) throw new VolleyError(ErrorCode.PROTOCOL_VIOLATION, "the upload is over: metadata can only be sent while items are", undefined, {}, this.method);
+    this.connection.send([Kind.META, this.id, metadata]);
   }
 
   /** Asks the callee to wind its stream down (`STOP`). */
@@ -716,6 +725,7 @@ class OutgoingCall {
         }
         this.connection.send([Kind.ITEM, this.id, next.value]);
       }
+      this.inputEnded = true;
       this.connection.send([Kind.END, this.id]);
     } catch (e) {
       if (!this.done) this.cancel(ErrorCode.CANCELLED, `the input stream failed: ${e instanceof Error ? e.message : String(e)}`, e);
@@ -788,11 +798,60 @@ export class ServerStream<T> implements AsyncIterable<T> {
   }
 }
 
-/** A bidirectional stream: read the callee's items with `for await`. */
+/**
+ * A bidirectional stream: read the callee's items with `for await` while your items
+ * are sent as the callee grants credit.
+ */
 export class BidiStream<T> extends ServerStream<T> {
-  /** Sends more client metadata (`META`) during the stream. */
+  /**
+   * Sends more client metadata (`META`) while your items are still being sent; throws
+   * a `VolleyError` once your stream has ended.
+   */
   sendMetadata(metadata: Metadata): void {
-    if (!this.call.done) this.call.connection.send([Kind.META, this.call.id, metadata]);
+    this.call.sendMetadata(metadata);
+  }
+}
+
+/**
+ * A client stream in progress: a `Promise` of the callee's result. While your items
+ * are being sent, `sendMetadata` sends more client metadata, and `cancel` gives up on
+ * the call.
+ */
+export class ClientStream<R> extends Promise<R> {
+  // `then`, `catch` and `finally` return plain promises.
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+
+  readonly #call: OutgoingCall;
+
+  /** @internal */
+  constructor(call: OutgoingCall) {
+    super((resolve, reject) => (call.result as Promise<R>).then(resolve, reject));
+    this.#call = call;
+  }
+
+  /** The callee's leading metadata; `{}` if it sent none. */
+  get metadata(): Promise<Metadata> {
+    return this.#call.leading;
+  }
+
+  /** The callee's trailing metadata, once the call is over. */
+  get trailers(): Metadata | undefined {
+    return this.#call.trailers;
+  }
+
+  /**
+   * Sends more client metadata (`META`) while your items are still being sent; throws
+   * a `VolleyError` once your stream has ended.
+   */
+  sendMetadata(metadata: Metadata): void {
+    this.#call.sendMetadata(metadata);
+  }
+
+  /** Cancels the call (`CANCEL`); the promise then rejects with `CANCELLED`. */
+  cancel(message = "the call was cancelled"): void {
+    this.#call.cancel(ErrorCode.CANCELLED, message);
   }
 }
 
@@ -1386,11 +1445,11 @@ export class Connection {
   }
 
   /** A client stream: items of `input` are sent as the server grants credit. */
-  clientStream<I, R>(method: string, params: unknown, input: Streamable<I>, options: CallOptions = {}): Promise<R> {
+  clientStream<I, R>(method: string, params: unknown, input: Streamable<I>, options: CallOptions = {}): ClientStream<R> {
     const call = this.newCall(method, "client_stream", options);
     call.start(params);
     if (!call.done) void call.pump(input);
-    return call.result as Promise<R>;
+    return new ClientStream<R>(call);
   }
 
   /** A bidirectional stream. */

@@ -32,10 +32,13 @@ pub const GLOBALS: &[&str] = &[
 /// Names the runtime (`runtime.ts`) exports and the per-service files import or
 /// declare; a schema type may not take them.
 pub const RUNTIME: &[&str] = &[
-    "Bytes", "BidiStream", "CallOptions", "Client", "ClientHandlers", "Connection",
-    "ConnectOptions", "ConnectionError", "ErrorCode", "HandlerContext", "Metadata",
-    "MethodErrors", "MethodKinds", "ServerStream", "States", "Subscription", "Topics",
-    "VolleyError", "VolleyWarning", "WideInt", "isMethodError", "methodKinds",
+    "Bytes", "BidiStream", "CallOptions", "Client", "ClientHandlers", "ClientStream",
+    "Connection", "ConnectOptions", "ConnectionError", "ConnectionState", "Encoding",
+    "ErrorCode", "HandlerContext", "Metadata", "MethodErrors", "MethodKind", "MethodKinds",
+    "ReconnectOptions", "ServerStream", "States", "StatesApi", "Streamable", "Subscription",
+    "Topics", "TopicsApi", "VolleyError", "VolleyWarning", "WarningCode",
+    "WebSocketConstructor", "WebSocketLike", "WideInt", "applyPatch", "codeName",
+    "handlerKinds", "isMethodError", "methodKinds", "parseJson", "stringifyJson",
 ];
 
 /// Members of the generated `Client` class besides the service's methods.

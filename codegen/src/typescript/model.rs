@@ -344,10 +344,12 @@ impl Model {
             match m.kind {
                 CallKind::ServerStream => values.insert("ServerStream"),
                 CallKind::BidiStream => values.insert("BidiStream"),
+                CallKind::ClientStream => values.insert("ClientStream"),
                 _ => false,
             };
             let returns = match m.kind {
-                CallKind::Unary | CallKind::ClientStream => format!("Promise<{value_ty}>"),
+                CallKind::Unary => format!("Promise<{value_ty}>"),
+                CallKind::ClientStream => format!("ClientStream<{value_ty}>"),
                 CallKind::ServerStream => format!("ServerStream<{value_ty}>"),
                 CallKind::BidiStream => format!("BidiStream<{value_ty}>"),
             };

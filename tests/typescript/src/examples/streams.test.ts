@@ -221,6 +221,18 @@ for (const encoding of ["json", "msgpack"] as Encoding[]) {
 
     test("client stream: metadata changes the result, and a bad value is an error", async () => {
       assert.equal(await client.sum([1, 2, 3], { metadata: { scale: "10" } }), 60);
+      // Metadata sent during the upload replaces the call's.
+      async function* rescaled() {
+        yield 1;
+        yield 2;
+        upload.sendMetadata({ scale: "3" });
+        yield 3;
+      }
+      const upload = client.sum(rescaled(), { metadata: { scale: "10" } });
+      assert.equal(await upload, 18);
+      const frames = framesOf(log, callId(log, "sum")).filter((s) => s.dir === "out").map((s) => s.frame[0]);
+      assert.deepEqual(frames, [0, 3, 3, 8, 3, 4], "CALL, ITEM, ITEM, META, ITEM, END");
+      assert.throws(() => upload.sendMetadata({ scale: "1" }), (err: unknown) => err instanceof VolleyError && /over/.test(err.message));
       await assert.rejects(client.sum([1], { metadata: { scale: "lots" } }), (err: unknown) => {
         assert.ok(err instanceof VolleyError);
         assert.equal(err.codeName, "INVALID_PARAMS");
@@ -235,6 +247,21 @@ for (const encoding of ["json", "msgpack"] as Encoding[]) {
         throw new Error("the source broke");
       }
       await assert.rejects(client.sum(broken()), (err: unknown) => err instanceof VolleyError && err.codeName === "CANCELLED" && /source broke/.test(err.message));
+    });
+
+    test("client stream: cancel gives up on the upload", async () => {
+      async function* endless() {
+        for (let i = 0; ; i++) {
+          await sleep(2);
+          yield i;
+        }
+      }
+      const upload = client.sum(endless());
+      setTimeout(() => upload.cancel(), 30);
+      await assert.rejects(upload, (err: unknown) => err instanceof VolleyError && err.codeName === "CANCELLED");
+      const frames = framesOf(log, callId(log, "sum")).filter((s) => s.dir === "out");
+      assert.equal(frames.at(-1)!.frame[0], 5, "CANCEL is the last frame sent for the call");
+      assert.ok(frames.filter((s) => s.frame[0] === 3).length >= 2, "items went out before the cancel");
     });
 
     test("bidirectional stream", async () => {

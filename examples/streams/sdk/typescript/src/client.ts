@@ -3,6 +3,7 @@
 
 import {
   BidiStream,
+  ClientStream,
   Connection,
   ErrorCode,
   ServerStream,
@@ -175,7 +176,7 @@ export class Client {
    * Client metadata `scale`, if given, multiplies the total; metadata sent mid-upload
    * replaces it. The total's item count comes back as trailing metadata `count`.
    */
-  sum(input: Streamable<number>, options: CallOptions = {}): Promise<number> {
+  sum(input: Streamable<number>, options: CallOptions = {}): ClientStream<number> {
     return this.#c.clientStream<number, number>("sum", {}, input, options);
   }
 
