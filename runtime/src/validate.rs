@@ -308,6 +308,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the extra borrow is what picks the impl
     fn autoref_picks_validate_when_implemented() {
         use super::{ValidateFallback as _, ValidateViaTrait as _};
         let mut v = Violations::new();

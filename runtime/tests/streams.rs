@@ -306,7 +306,7 @@ async fn a_slow_reader_never_makes_the_server_queue_more_than_the_window() {
     const TOTAL: u64 = 1_000_000;
     for enc in ENCODINGS {
         let seen = Arc::new(Seen::default());
-        let (addr, server) = serve_watched(router(seen.clone())).await;
+        let (addr, _server) = serve_watched(router(seen.clone())).await;
         let client = connect(addr, enc).await;
         let mut s: Streaming<u64> =
             client.server_stream("firehose", &serde_json::json!({"n": TOTAL}), CallOptions::new().window(WINDOW)).unwrap();
