@@ -99,3 +99,43 @@ fn keyword_and_colliding_type_names_are_escaped() {
     assert!(client.contains("        self.lambda_ = LambdaNamespace(connection)"), "{client}");
     assert!(client.contains("    def a_b(self, *, options: CallOptions | None = None) -> UnaryCall[_2d]:"), "{client}");
 }
+
+#[test]
+fn reserved_methods_are_hidden_and_topics_and_states_are_typed() {
+    let doc = load::parse(
+        "inline",
+        r##"{
+          "volley": 1, "name": "pubsub",
+          "methods": [
+            {"name": "volley.introspect", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": {}},
+            {"name": "volley.subscribe", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {"topics": {"type": "array", "items": {"type": "string"}}}}, "result": {"type": "null"}},
+            {"name": "topics", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": {"type": "null"}}
+          ],
+          "topics": [
+            {"name": "jobs.finished", "description": "Finished jobs.", "payload": {"$ref": "#/$defs/Topics"}},
+            {"name": "subscribe", "payload": {"type": "string"}}
+          ],
+          "states": [
+            {"name": "watch", "schema": {"type": "object", "additionalProperties": {"type": "integer"}}}
+          ],
+          "$defs": {
+            "Topics": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+          }
+        }"##,
+    )
+    .unwrap();
+    let service = Service::from_document(&doc).unwrap();
+    let files = python::generate(&service, &Settings::new()).unwrap();
+    let client = file(&files, "client.py");
+    assert!(!client.contains("\"volley."), "{client}");
+    assert!(!client.contains("VolleyNamespace"), "{client}");
+    // `client.topics` and `client.states` keep their names; the method moves aside.
+    assert!(client.contains("    def topics_(self, *, options: CallOptions | None = None) -> UnaryCall[None]:"), "{client}");
+    assert!(client.contains("        self.topics = Topics_(connection)"), "{client}");
+    assert!(client.contains("class Topics_:"), "{client}");
+    assert!(client.contains("        return Subscription(self._c, \"jobs.finished\", payload(Topics.from_wire), buffer, overflow)"), "{client}");
+    assert!(client.contains("    \"jobs.finished\": Topics.from_wire,\n"), "{client}");
+    assert!(client.contains("    def subscribe_(\n"), "{client}");
+    assert!(client.contains("    ) -> Subscription[str]:"), "{client}");
+    assert!(client.contains("    def watch_(self, *, buffer: int = DEFAULT_STATE_BUFFER) -> SharedState[dict[str, int]]:"), "{client}");
+}

@@ -23,17 +23,26 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Awaitable, Callable, Generator, Protocol
 
 from ._runtime import (
+    DEFAULT_STATE_BUFFER,
+    DEFAULT_TOPIC_BUFFER,
     Backoff,
     CallOptions,
     Connection,
     Handler,
     Input,
+    Notification,
+    Overflow,
+    SharedState,
     Stream,
+    Subscription,
     UnaryCall,
     VolleyError,
+    VolleyWarning,
     decode_items,
     identity,
+    notification,
     optional,
+    payload,
     to_wire,
 )
 {%- if !m.client_type_imports.is_empty() %}
@@ -107,6 +116,90 @@ class {{ ns.class_name }}:
 {%- endfor %}
 {%- endif %}
 {%- endfor %}
+
+
+
+{%- if m.topic_decoders.is_empty() %}
+_TOPIC_DECODERS: dict[str, Callable[[Any], Any]] = {}
+{%- else %}
+_TOPIC_DECODERS: dict[str, Callable[[Any], Any]] = {
+{%- for (wire, decode) in m.topic_decoders %}
+    {{ wire }}: {{ decode }},
+{%- endfor %}
+}
+{%- endif %}
+"""How `topics.subscribe` decodes the values of the schema's topics that need it."""
+
+
+class {{ m.topics_class }}:
+    """The server's topics (PROTOCOL.md section 10), as `client.topics`.
+
+    Each topic of the schema has a method answering a typed `Subscription`;
+    `subscribe(pattern)` takes any name or `prefix.*` pattern. Use a subscription as
+    `async with` (it unsubscribes at the end of the block) and read it with `async for`.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def subscribe(
+        self,
+        pattern: str,
+        *,
+        buffer: int = DEFAULT_TOPIC_BUFFER,
+        overflow: Overflow = "drop_oldest",
+    ) -> Subscription[Notification[Any]]:
+        """Subscribes to a topic by name, or to every topic below a prefix with
+        `prefix.*` (`*` alone: every topic).
+
+        Args:
+            pattern: A topic name or a `prefix.*` pattern.
+            buffer: How many notifications wait for a slow reader.
+            overflow: Which one goes when the buffer is full: `"drop_oldest"` or
+                `"drop_newest"`; `Subscription.dropped` counts them.
+
+        Returns:
+            A `Subscription` of `Notification`s: the topic each came on and its value,
+            decoded to the topic's type when the schema declares the topic.
+        """
+        return Subscription(self._c, pattern, notification(_TOPIC_DECODERS), buffer, overflow)
+{%- for t in m.topics %}
+
+{{ t.header }}
+{{ t.docs }}
+        return Subscription(self._c, {{ t.wire }}, payload({{ t.decode }}), buffer, overflow)
+{%- endfor %}
+
+
+class {{ m.states_class }}:
+    """The server's shared states (PROTOCOL.md section 11), as `client.states`.
+
+    Each shared state of the schema has a method answering a typed `SharedState`
+    mirror; `watch(name)` takes any name. Use a mirror as `async with` (it unsubscribes
+    at the end of the block): `.value` is the current document, `async for` yields a
+    snapshot per change.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def watch(self, name: str, *, buffer: int = DEFAULT_STATE_BUFFER) -> SharedState[Any]:
+        """Mirrors the shared state `name`, undecoded.
+
+        Args:
+            name: The state's name.
+            buffer: How many snapshots wait for a slow reader (the oldest go first).
+
+        Returns:
+            A `SharedState` of the document as it arrives (maps, lists, numbers...).
+        """
+        return SharedState(self._c, name, identity, buffer)
+{%- for st in m.states %}
+
+{{ st.header }}
+{{ st.docs }}
+        return SharedState(self._c, {{ st.wire }}, {{ st.decode }}, buffer)
+{%- endfor %}
 {%- for ns in m.namespaces %}
 {%- if loop.first %}
 
@@ -141,6 +234,10 @@ class Client:
     def __init__(self, connection: Connection) -> None:
         """Wraps an open connection; use `Client.connect` to open one."""
         self._c = connection
+        self.topics = {{ m.topics_class }}(connection)
+        """The server's topics: `async with client.topics.<topic>() as sub:`."""
+        self.states = {{ m.states_class }}(connection)
+        """The server's shared states: `async with client.states.<state>() as mirror:`."""
 {%- for (member, class) in ns.children %}
         self.{{ member }} = {{ class }}(connection)
 {%- endfor %}
@@ -153,6 +250,7 @@ class Client:
         handlers: ClientHandlers | None = None,
         reconnect: Backoff | bool = False,
         open_timeout: float = 10.0,
+        on_warning: Callable[[VolleyWarning], None] | None = None,
     ) -> _Connecting:
         """Connects to a server.
 
@@ -169,14 +267,25 @@ class Client:
             reconnect: `True` (or a `Backoff`) to reconnect with exponential backoff
                 when the connection drops. Calls in flight fail at once with
                 `VolleyConnectionError`; calls made while reconnecting wait for it.
+                Open topic subscriptions and shared-state mirrors are renewed.
             open_timeout: Seconds to wait for the WebSocket handshake.
+            on_warning: Called with each `WARNING` the server sends about the
+                connection itself, such as `DATA_LOSS` (code 299) when it dropped
+                notifications for this client.
 
         Raises:
             VolleyConnectionError: The server cannot be reached.
         """
         table = _handler_table(handlers) if handlers is not None else {}
         return _Connecting(
-            lambda: Connection.open(url, encoding=encoding, handlers=table, reconnect=reconnect, open_timeout=open_timeout)
+            lambda: Connection.open(
+                url,
+                encoding=encoding,
+                handlers=table,
+                reconnect=reconnect,
+                open_timeout=open_timeout,
+                on_warning=on_warning,
+            )
         )
 
     @property

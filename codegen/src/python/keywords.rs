@@ -27,11 +27,29 @@ pub const RUNTIME: &[&str] = &[
     "Handler", "Input", "Metadata", "Response", "Stream", "UnaryCall", "VolleyConnectionError",
     "VolleyError", "VolleyWarning", "decode_bytes", "decode_items", "identity", "is_integer",
     "is_number", "list_of", "map_of", "optional", "to_wire", "typed_error",
+    "DEFAULT_STATE_BUFFER", "DEFAULT_TOPIC_BUFFER", "Notification", "Overflow", "PatchError",
+    "SharedState", "Subscription", "apply_patch", "notification",
+    "payload", "topic_matches",
 ];
 
 /// Members of the generated `Client` class besides the service's methods, and names
 /// every namespace class uses.
 pub const CLIENT_MEMBERS: &[&str] = &["connect", "close", "connection", "_c"];
+
+/// Members of the generated `Client` class only: its topics and shared states.
+pub const ROOT_MEMBERS: &[&str] = &["topics", "states"];
+
+/// Members of `client.topics` besides one method per topic.
+pub const TOPICS_MEMBERS: &[&str] = &["subscribe", "_c"];
+
+/// Members of `client.states` besides one method per shared state.
+pub const STATES_MEMBERS: &[&str] = &["watch", "_c"];
+
+/// Whether a method is one the protocol reserves (`volley.introspect`,
+/// `volley.subscribe`...): the runtime calls them, so they get no typed members.
+pub fn is_reserved_method(name: &str) -> bool {
+    name.starts_with("volley.")
+}
 
 /// Local names a generated method's body uses: a parameter may not take them.
 pub const METHOD_LOCALS: &[&str] = &["params", "options", "items", "d", "v", "p", "h"];

@@ -12,7 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::ir::{CallKind, Field, Literal, Payload, Service, Side, Tagging, Type};
 use crate::output::Settings;
 
-use super::keywords::{is_reserved, CLASS_MEMBERS, CLIENT_MEMBERS, METHOD_LOCALS, RUNTIME};
+use super::keywords::{
+    is_reserved, is_reserved_method, CLASS_MEMBERS, CLIENT_MEMBERS, METHOD_LOCALS, ROOT_MEMBERS, RUNTIME, STATES_MEMBERS,
+    TOPICS_MEMBERS,
+};
 
 /// Everything the Python templates need.
 #[derive(Debug, Clone)]
@@ -45,6 +48,36 @@ pub struct Model {
     pub method_errors: Vec<MethodError>,
     /// Example calls for the README, one per call shape the service has.
     pub examples: Vec<String>,
+    /// The class of `client.topics`.
+    pub topics_class: String,
+    /// The class of `client.states`.
+    pub states_class: String,
+    /// The schema's topics, each a method of `client.topics`.
+    pub topics: Vec<PySubscribe>,
+    /// The schema's shared states, each a method of `client.states`.
+    pub states: Vec<PySubscribe>,
+    /// Topics whose values need decoding: wire name literal and decoder, for
+    /// `client.topics.subscribe(pattern)`.
+    pub topic_decoders: Vec<(String, String)>,
+}
+
+/// A method of `client.topics` (one topic) or `client.states` (one shared state).
+#[derive(Debug, Clone)]
+pub struct PySubscribe {
+    /// The member name (escaped).
+    pub member: String,
+    /// The topic's or state's wire name as a string literal.
+    pub wire: String,
+    /// The wire name as it is, for docs.
+    pub name: String,
+    /// The value's annotation.
+    pub annotation: String,
+    /// The value's decoder (a callable).
+    pub decode: String,
+    /// The docstring, indented for a method body.
+    pub docs: String,
+    /// The `def` line (or lines).
+    pub header: String,
 }
 
 /// A declaration in `types.py`.
@@ -317,12 +350,17 @@ impl Model {
             vec![Namespace { class_name: "Client".into(), prefix: String::new(), methods: vec![], children: vec![] }];
         let mut by_path: BTreeMap<Vec<String>, usize> = BTreeMap::new();
         by_path.insert(vec![], 0);
-        let mut members: Vec<BTreeSet<String>> = vec![CLIENT_MEMBERS.iter().map(|s| s.to_string()).collect()];
+        let mut members: Vec<BTreeSet<String>> = vec![CLIENT_MEMBERS.iter().chain(ROOT_MEMBERS).map(|s| s.to_string()).collect()];
         let mut handlers = vec![];
         let mut handler_members: BTreeSet<String> = BTreeSet::new();
         let mut method_errors = vec![];
         let mut examples: BTreeMap<&'static str, String> = BTreeMap::new();
         for m in &service.methods {
+            // Methods named `volley.*` are the protocol's own (PROTOCOL.md section 9): the
+            // runtime calls them (topics, states), so they get no typed members.
+            if is_reserved_method(&m.name) {
+                continue;
+            }
             let ctx = pascal(&m.path);
             let value = match m.kind {
                 CallKind::Unary | CallKind::ClientStream => m.result.clone().unwrap_or(Type::Null),
@@ -496,6 +534,78 @@ impl Model {
             });
         }
 
+        // Topics and shared states: a method each on `client.topics` / `client.states`.
+        let mut topic_members: BTreeSet<String> = TOPICS_MEMBERS.iter().map(|s| s.to_string()).collect();
+        let mut topics = vec![];
+        let mut topic_decoders = vec![];
+        for t in &service.topics {
+            let ty = cx.py(&t.payload, &format!("{}Notification", pascal(std::slice::from_ref(&t.name))));
+            let member = unique(&mut topic_members, &t.name);
+            let decode = ty.dec.clone().unwrap_or_else(|| "identity".into());
+            if ty.dec.is_some() {
+                topic_decoders.push((py_str(&t.name), decode.clone()));
+            }
+            let mut lines = text(&t.description);
+            if !lines.is_empty() {
+                lines.push(String::new());
+            }
+            lines.push(format!("Subscribes to the topic `{}`; its notifications are `{}`.", t.name, ty.ann));
+            lines.push(String::new());
+            lines.push("Args:".into());
+            lines.push("    buffer: How many notifications wait for a slow reader.".into());
+            lines.push("    overflow: Which one goes when the buffer is full: `\"drop_oldest\"` or".into());
+            lines.push("        `\"drop_newest\"`; `Subscription.dropped` counts them.".into());
+            lines.push(String::new());
+            lines.push("Returns:".into());
+            lines.push("    A `Subscription`: `async with` it to subscribe (unsubscribing at the end of".into());
+            lines.push("    the block) and read the values with `async for`.".into());
+            let args = vec![
+                "*".to_string(),
+                "buffer: int = DEFAULT_TOPIC_BUFFER".to_string(),
+                "overflow: Overflow = \"drop_oldest\"".to_string(),
+            ];
+            topics.push(PySubscribe {
+                header: def_header("def", &member, &args, &format!("Subscription[{}]", ty.ann)),
+                member,
+                wire: py_str(&t.name),
+                name: t.name.clone(),
+                annotation: ty.ann,
+                decode,
+                docs: docstring(&lines, 8),
+            });
+        }
+        let mut state_members: BTreeSet<String> = STATES_MEMBERS.iter().map(|s| s.to_string()).collect();
+        let mut states = vec![];
+        for st in &service.states {
+            let ty = cx.py(&st.schema, &format!("{}State", pascal(std::slice::from_ref(&st.name))));
+            let member = unique(&mut state_members, &st.name);
+            let mut lines = text(&st.description);
+            if !lines.is_empty() {
+                lines.push(String::new());
+            }
+            lines.push(format!("Mirrors the shared state `{}`, a `{}`.", st.name, ty.ann));
+            lines.push(String::new());
+            lines.push("Args:".into());
+            lines.push("    buffer: How many snapshots wait for a slow reader (the oldest go first).".into());
+            lines.push(String::new());
+            lines.push("Returns:".into());
+            lines.push("    A `SharedState`: `async with` it to subscribe (unsubscribing at the end of".into());
+            lines.push("    the block); `.value` is the current document, `async for` yields a snapshot".into());
+            lines.push("    per change and `await .wait_for(predicate)` waits for one.".into());
+            let args = vec!["*".to_string(), "buffer: int = DEFAULT_STATE_BUFFER".to_string()];
+            states.push(PySubscribe {
+                header: def_header("def", &member, &args, &format!("SharedState[{}]", ty.ann)),
+                member,
+                wire: py_str(&st.name),
+                name: st.name.clone(),
+                annotation: ty.ann,
+                decode: ty.dec.unwrap_or_else(|| "identity".into()),
+                docs: docstring(&lines, 8),
+            });
+        }
+        let topics_class = cx.type_name("Topics");
+        let states_class = cx.type_name("States");
+
         let mut type_exports = vec![];
         for d in &cx.decls {
             match d {
@@ -551,6 +661,11 @@ impl Model {
             handlers,
             method_errors,
             examples: examples.into_values().collect(),
+            topics_class,
+            states_class,
+            topics,
+            states,
+            topic_decoders,
         }
     }
 }

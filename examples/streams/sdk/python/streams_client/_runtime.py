@@ -9,6 +9,8 @@ untyped calls (`Connection.unary`, `Connection.stream`).
 from __future__ import annotations
 
 import asyncio
+import collections
+import copy
 import enum
 import json
 import logging
@@ -23,9 +25,11 @@ from typing import (
     Generator,
     Generic,
     Iterable,
+    Literal,
     Mapping,
     TypeVar,
     Union,
+    cast,
 )
 
 # msgpack ships no type information; with or without stubs installed this stays quiet.
@@ -42,12 +46,19 @@ __all__ = [
     "ErrorCode",
     "Handler",
     "Metadata",
+    "Notification",
+    "Overflow",
+    "PatchError",
     "Response",
+    "SharedState",
     "Stream",
+    "Subscription",
     "UnaryCall",
     "VolleyConnectionError",
     "VolleyError",
     "VolleyWarning",
+    "apply_patch",
+    "topic_matches",
 ]
 
 T = TypeVar("T")
@@ -136,6 +147,10 @@ class VolleyConnectionError(VolleyError):
 
 
 def _code_name(code: int) -> str:
+    if code == 299:
+        return "DATA_LOSS"
+    if code == 298:
+        return "DEPRECATED"
     try:
         return ErrorCode(code).name
     except ValueError:
@@ -583,6 +598,463 @@ class _Served:
         self.deadline_passed = False
 
 
+# ---- topics and shared state ---------------------------------------------------------
+
+
+#: What a topic subscription does when its buffer is full and another notification
+#: arrives: `"drop_oldest"` discards the oldest buffered one (the reader sees the most
+#: recent notifications), `"drop_newest"` discards the one arriving (the reader sees
+#: the earliest). Either way `Subscription.dropped` counts it.
+Overflow = Literal["drop_oldest", "drop_newest"]
+
+#: Notifications a topic subscription buffers for a slow reader by default.
+DEFAULT_TOPIC_BUFFER = 256
+
+#: Snapshots a shared state buffers for a slow reader by default (the oldest go first).
+DEFAULT_STATE_BUFFER = 16
+
+#: The warning code the server sends on id 0 when it dropped notifications for this
+#: connection (PROTOCOL.md section 7): `data` is `{"dropped": n}`.
+DATA_LOSS = 299
+
+
+class PatchError(ValueError):
+    """A JSON Patch (RFC 6902) could not be applied: a path that does not exist, an
+    index out of range, a failed `test`, or a malformed operation."""
+
+
+def topic_matches(pattern: str, topic: str) -> bool:
+    """Whether `topic` is one `pattern` subscribes to (PROTOCOL.md section 10): the
+    name itself, or for `prefix.*` every topic below `prefix.`; `*` matches all."""
+    if pattern.endswith(".*"):
+        prefix = pattern[:-1]
+        return len(topic) > len(prefix) and topic.startswith(prefix)
+    return pattern == topic or pattern == "*"
+
+
+def apply_patch(doc: Any, patch: Any) -> Any:
+    """Applies a JSON Patch (RFC 6902) to `doc` and answers the new document.
+
+    Every operation of RFC 6902 is supported: `add`, `remove`, `replace`, `move`,
+    `copy` and `test`, with JSON Pointer paths (RFC 6901: `~1` is `/`, `~0` is `~`,
+    `-` appends to an array). `doc` itself is never changed, so earlier snapshots stay
+    as they were; a patch applies as a whole or not at all.
+
+    Raises:
+        PatchError: An operation failed; nothing is applied.
+    """
+    if not isinstance(patch, list):
+        raise PatchError("a patch is a list of operations")
+    result = copy.deepcopy(doc)
+    for i, op in enumerate(patch):
+        try:
+            result = _apply_op(result, op)
+        except PatchError as e:
+            raise PatchError(f"operation {i} of the patch: {e}") from None
+    return result
+
+
+def _apply_op(doc: Any, op: Any) -> Any:
+    if not isinstance(op, Mapping):
+        raise PatchError(f"an operation is a map, not {op!r}")
+    name = op.get("op")
+    path = _pointer(op.get("path"))
+    if name == "add":
+        return _add(doc, path, copy.deepcopy(_op_value(op)))
+    if name == "remove":
+        return _remove(doc, path)[0]
+    if name == "replace":
+        value = copy.deepcopy(_op_value(op))
+        if not path:
+            return value
+        parent, key = _parent(doc, path)
+        if isinstance(parent, dict):
+            if key not in parent:
+                raise PatchError(f"no member {key!r} to replace")
+            parent[key] = value
+        else:
+            parent[_index(key, len(parent))] = value
+        return doc
+    if name == "move":
+        source = _pointer(op.get("from"))
+        if source == path:
+            _get(doc, source)
+            return doc
+        if path[: len(source)] == source:
+            raise PatchError("cannot move a value into itself")
+        doc, value = _remove(doc, source)
+        return _add(doc, path, value)
+    if name == "copy":
+        value = copy.deepcopy(_get(doc, _pointer(op.get("from"))))
+        return _add(doc, path, value)
+    if name == "test":
+        if not _json_equal(_get(doc, path), _op_value(op)):
+            raise PatchError(f"test failed at {op.get('path')!r}")
+        return doc
+    raise PatchError(f"unknown operation {name!r}")
+
+
+def _op_value(op: Mapping[str, Any]) -> Any:
+    if "value" not in op:
+        raise PatchError(f"{op.get('op')} without a value")
+    return op["value"]
+
+
+def _pointer(path: Any) -> list[str]:
+    """The reference tokens of a JSON Pointer (RFC 6901)."""
+    if not isinstance(path, str):
+        raise PatchError(f"a path is a string, not {path!r}")
+    if path == "":
+        return []
+    if not path.startswith("/"):
+        raise PatchError(f"a path starts with '/': {path!r}")
+    return [t.replace("~1", "/").replace("~0", "~") for t in path[1:].split("/")]
+
+
+def _index(token: str, size: int) -> int:
+    """An array index token, which must be below `size`."""
+    if not token.isdigit() or (len(token) > 1 and token[0] == "0") or not token.isascii():
+        raise PatchError(f"{token!r} is not an array index")
+    i = int(token)
+    if i >= size:
+        raise PatchError(f"index {i} is out of range (length {size})")
+    return i
+
+
+def _get(doc: Any, path: list[str]) -> Any:
+    for token in path:
+        if isinstance(doc, dict):
+            if token not in doc:
+                raise PatchError(f"no member {token!r}")
+            doc = doc[token]
+        elif isinstance(doc, list):
+            doc = doc[_index(token, len(doc))]
+        else:
+            raise PatchError(f"cannot look up {token!r} in a {type(doc).__name__}")
+    return doc
+
+
+def _parent(doc: Any, path: list[str]) -> tuple[Any, str]:
+    parent = _get(doc, path[:-1])
+    if not isinstance(parent, (dict, list)):
+        raise PatchError(f"cannot look up {path[-1]!r} in a {type(parent).__name__}")
+    return parent, path[-1]
+
+
+def _add(doc: Any, path: list[str], value: Any) -> Any:
+    if not path:
+        return value
+    parent, key = _parent(doc, path)
+    if isinstance(parent, dict):
+        parent[key] = value
+    else:
+        parent.insert(len(parent) if key == "-" else _index(key, len(parent) + 1), value)
+    return doc
+
+
+def _remove(doc: Any, path: list[str]) -> tuple[Any, Any]:
+    """Removes the value at `path`: answers the document and the value removed."""
+    if not path:
+        return None, doc
+    parent, key = _parent(doc, path)
+    if isinstance(parent, dict):
+        if key not in parent:
+            raise PatchError(f"no member {key!r} to remove")
+        return doc, parent.pop(key)
+    return doc, parent.pop(_index(key, len(parent)))
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """Equality of JSON values: `1 == 1.0`, but `true` is not `1`."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if is_number(a) and is_number(b):
+        return bool(a == b)
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and bool(a == b)
+
+
+@dataclass(frozen=True)
+class Notification(Generic[T]):
+    """A notification of a `topics.subscribe(pattern)` subscription: the topic it came
+    on (useful with `prefix.*` patterns) and its value, decoded to the topic's type when
+    the schema declares the topic."""
+
+    topic: str
+    value: T
+
+
+def payload(decode: Callable[[Any], T]) -> Callable[[str, Any], T]:
+    """The decoder of a subscription to one topic: the value alone."""
+    return lambda topic, value: decode(value)
+
+
+def notification(decoders: Mapping[str, Callable[[Any], Any]]) -> Callable[[str, Any], Notification[Any]]:
+    """The decoder of a subscription to a pattern: topic and value, decoded with the
+    topic's decoder when it has one."""
+    return lambda topic, value: Notification(topic, decoders.get(topic, identity)(value))
+
+
+class Subscription(Generic[T]):
+    """A subscription to a topic (or to every topic below a prefix with `prefix.*`).
+
+    Use it as `async with` (subscribes on entry, unsubscribes on exit) and read the
+    notifications with `async for`; iterating an unopened subscription opens it.
+    Notifications that arrive while nobody reads wait in a buffer of `buffer` entries;
+    when it is full, `overflow` says which one is discarded (`"drop_oldest"`, the
+    default, or `"drop_newest"`) and `dropped` counts it. Notifications the *server*
+    dropped for this connection (its `DATA_LOSS` warning, code 299) are counted in
+    `server_dropped`: the server does not say which topic they were on, so every open
+    subscription counts them.
+
+    After a reconnect the subscription is renewed by itself; notifications sent while
+    the connection was down are lost. Iteration ends when the subscription or the
+    client is closed, and raises `VolleyConnectionError` once the connection is lost
+    for good.
+
+    Attributes:
+        pattern: The topic name or `prefix.*` pattern subscribed to.
+        dropped: Notifications this client discarded because the buffer was full.
+        server_dropped: Notifications the server reported dropping while this
+            subscription was open.
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        pattern: str,
+        decode: Callable[[str, Any], T],
+        buffer: int = DEFAULT_TOPIC_BUFFER,
+        overflow: Overflow = "drop_oldest",
+    ) -> None:
+        if buffer < 1:
+            raise ValueError("a subscription buffers at least one notification")
+        if overflow not in ("drop_oldest", "drop_newest"):
+            raise ValueError(f"unknown overflow {overflow!r}: use 'drop_oldest' or 'drop_newest'")
+        self._conn = conn
+        self.pattern = pattern
+        self._decode = decode
+        self._buffer: collections.deque[T] = collections.deque()
+        self._size = buffer
+        self._overflow = overflow
+        self._wake = asyncio.Event()
+        self._opened = False
+        self._ended = False
+        self._error: BaseException | None = None
+        self.dropped = 0
+        self.server_dropped = 0
+
+    @property
+    def lost(self) -> int:
+        """Every notification known to be lost: `dropped + server_dropped`."""
+        return self.dropped + self.server_dropped
+
+    async def open(self) -> None:
+        """Subscribes (`volley.subscribe`); `async with` and `async for` call it."""
+        if self._opened:
+            return
+        self._opened = True
+        try:
+            await self._conn._subscribe("topics", self.pattern, self)
+        except BaseException:
+            self._opened = False
+            raise
+
+    async def close(self) -> None:
+        """Unsubscribes (`volley.unsubscribe` when no other subscription wants the
+        pattern); reading ends after the notifications already buffered."""
+        if self._opened and not self._ended:
+            self._ended = True
+            self._wake.set()
+            await self._conn._unsubscribe("topics", self.pattern, self)
+        self._ended = True
+        self._wake.set()
+
+    async def __aenter__(self) -> Subscription[T]:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __aiter__(self) -> Subscription[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        if not self._opened and not self._ended:
+            await self.open()
+        while not self._buffer:
+            if self._error is not None:
+                raise self._error
+            if self._ended:
+                raise StopAsyncIteration
+            self._wake.clear()
+            await self._wake.wait()
+        return self._buffer.popleft()
+
+    def _push(self, topic: str, value: Any) -> None:
+        if self._ended:
+            return
+        try:
+            item = self._decode(topic, value)
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            log.warning("a notification on %r does not fit its type: %r", topic, e)
+            return
+        if len(self._buffer) >= self._size:
+            self.dropped += 1
+            if self._overflow == "drop_newest":
+                return
+            self._buffer.popleft()
+        self._buffer.append(item)
+        self._wake.set()
+
+    def _end(self, error: BaseException | None) -> None:
+        self._error = error
+        self._ended = True
+        self._wake.set()
+
+
+class SharedState(Generic[T]):
+    """A mirror of one of the server's shared states (PROTOCOL.md section 11).
+
+    Use it as `async with` (subscribes on entry, unsubscribes on exit). The server sends
+    the whole document first and then JSON Patches, which are applied here in order;
+    `value` is always the latest document, decoded to the state's type (`None` until the
+    first document arrives: a server sends none for a state it never set). `async for`
+    yields a snapshot per change: those not read yet, oldest first, or when there are
+    none the current document to begin with. A reader that falls more than `buffer`
+    snapshots behind skips the oldest ones, so it always gets the latest. `await wait_for(predicate)` waits for a
+    document that satisfies a condition.
+
+    After a reconnect the state is subscribed again and the server's full document
+    replaces the mirror. A patch that cannot be applied (it should never happen) makes
+    the mirror ask the server for the whole document again.
+
+    Attributes:
+        name: The state's name.
+        version: How many documents (the first and every patched one) were received.
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        name: str,
+        decode: Callable[[Any], T],
+        buffer: int = DEFAULT_STATE_BUFFER,
+    ) -> None:
+        if buffer < 1:
+            raise ValueError("a shared state buffers at least one snapshot")
+        self._conn = conn
+        self.name = name
+        self._decode = decode
+        self._value: T | None = None
+        self._snapshots: collections.deque[T] = collections.deque(maxlen=buffer)
+        self._changed = asyncio.Event()
+        self._opened = False
+        self._ended = False
+        self._error: BaseException | None = None
+        self.version = 0
+
+    @property
+    def value(self) -> T | None:
+        """The current document, or `None` before the first one."""
+        return self._value
+
+    async def open(self) -> None:
+        """Subscribes (`volley.subscribe` with `states`); `async with` and `async for`
+        call it."""
+        if self._opened:
+            return
+        self._opened = True
+        try:
+            await self._conn._subscribe("states", self.name, self)
+        except BaseException:
+            self._opened = False
+            raise
+
+    async def close(self) -> None:
+        """Unsubscribes (`volley.unsubscribe` when no other mirror of the state is open);
+        `value` keeps the last document."""
+        if self._opened and not self._ended:
+            self._ended = True
+            self._changed.set()
+            await self._conn._unsubscribe("states", self.name, self)
+        self._ended = True
+        self._changed.set()
+
+    async def __aenter__(self) -> SharedState[T]:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[T]:
+        if not self._opened and not self._ended:
+            await self.open()
+        if not self._snapshots and self.version > 0:
+            yield cast(T, self._value)
+        while True:
+            while not self._snapshots:
+                if self._error is not None:
+                    raise self._error
+                if self._ended:
+                    return
+                self._changed.clear()
+                await self._changed.wait()
+            yield self._snapshots.popleft()
+
+    async def wait_for(self, predicate: Callable[[T], bool], timeout: float | None = None) -> T:
+        """Waits until the document satisfies `predicate` (checked now and after each
+        change) and answers it. A value that passes between two checks of a busy event
+        loop may be missed; iterate to see every snapshot.
+
+        Raises:
+            asyncio.TimeoutError: `timeout` seconds passed first.
+            VolleyConnectionError: The connection was lost for good.
+        """
+
+        async def wait() -> T:
+            if not self._opened and not self._ended:
+                await self.open()
+            while True:
+                value = cast(T, self._value)
+                if self.version > 0 and predicate(value):
+                    return value
+                if self._error is not None:
+                    raise self._error
+                if self._ended:
+                    raise VolleyError(ErrorCode.CANCELLED, f"the mirror of {self.name!r} is closed")
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    def _set(self, doc: Any) -> None:
+        if self._ended:
+            return
+        try:
+            value = self._decode(doc)
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            log.warning("the shared state %r does not fit its type: %r", self.name, e)
+            return
+        self._value = value
+        self.version += 1
+        self._snapshots.append(value)
+        self._changed.set()
+
+    def _end(self, error: BaseException | None) -> None:
+        self._error = error
+        self._ended = True
+        self._changed.set()
+
+
 # ---- the connection -----------------------------------------------------------------
 
 
@@ -599,6 +1071,7 @@ class Connection:
         handlers: Mapping[str, Handler],
         reconnect: Backoff | None,
         open_timeout: float,
+        on_warning: Callable[[VolleyWarning], None] | None = None,
     ) -> None:
         self.url = url
         self.encoding = encoding
@@ -616,8 +1089,19 @@ class Connection:
         self._ready = asyncio.Event()
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._on_warning = on_warning
+        self._topic_subs: dict[str, list[Subscription[Any]]] = {}
+        self._state_subs: dict[str, list[SharedState[Any]]] = {}
+        self._state_docs: dict[str, Any] = {}
+        self._resyncing: set[str] = set()
         self.lost: VolleyConnectionError | None = None
         """Why the connection is down, while it is (`None` while it is up)."""
+        self.warnings: collections.deque[VolleyWarning] = collections.deque(maxlen=100)
+        """The latest `WARNING` frames about the connection itself (id 0), such as
+        `DATA_LOSS`; the 100 most recent are kept."""
+        self.notifications_dropped = 0
+        """How many notifications the server reported dropping for this connection
+        (`DATA_LOSS` warnings, summed)."""
 
     @staticmethod
     async def open(
@@ -627,12 +1111,18 @@ class Connection:
         handlers: Mapping[str, Handler] | None = None,
         reconnect: Backoff | bool | None = None,
         open_timeout: float = 10.0,
+        on_warning: Callable[[VolleyWarning], None] | None = None,
     ) -> Connection:
-        """Connects to `url` (`ws://host:port/`; `http://` works too)."""
+        """Connects to `url` (`ws://host:port/`; `http://` works too).
+
+        `on_warning` is called with every `WARNING` the server sends about the
+        connection itself (id 0), such as `DATA_LOSS` (code 299) when it dropped
+        notifications for this client.
+        """
         if encoding not in _SUBPROTOCOLS:
             raise ValueError(f"unknown encoding {encoding!r}: use 'json' or 'msgpack'")
         backoff = Backoff() if reconnect is True else (reconnect or None)
-        conn = Connection(_ws_url(url), encoding, handlers or {}, backoff, open_timeout)
+        conn = Connection(_ws_url(url), encoding, handlers or {}, backoff, open_timeout, on_warning)
         await conn._connect()
         return conn
 
@@ -709,8 +1199,11 @@ class Connection:
             if served.task is not None:
                 served.task.cancel()
         self._served.clear()
-        if self._reconnect is not None and not self._closed and self._reconnecting is None:
-            self._reconnecting = asyncio.create_task(self._reconnect_loop(self._reconnect))
+        if self._reconnect is not None and not self._closed:
+            if self._reconnecting is None:
+                self._reconnecting = asyncio.create_task(self._reconnect_loop(self._reconnect))
+        else:
+            self._end_subscriptions(None if self._closed else VolleyConnectionError(reason))
 
     async def _reconnect_loop(self, backoff: Backoff) -> None:
         try:
@@ -721,11 +1214,13 @@ class Connection:
                 try:
                     await self._connect()
                     log.info("reconnected to %s", self.url)
+                    self._spawn(self._resubscribe())
                     return
                 except VolleyConnectionError as e:
                     log.info("reconnecting to %s failed: %s", self.url, e.message)
             self._closed = True
             self._ready.set()  # wake waiting calls so they fail
+            self._end_subscriptions(VolleyConnectionError(f"gave up reconnecting to {self.url}"))
         finally:
             self._reconnecting = None
 
@@ -873,8 +1368,11 @@ class Connection:
 
     def _dispatch(self, frame: list[Any]) -> None:
         kind = frame[0]
-        if kind in (_NOTIFY, _STATE):
-            log.debug("ignoring %s frame for %r", "NOTIFY" if kind == _NOTIFY else "STATE", frame[1])
+        if kind == _NOTIFY:
+            self._on_notify(str(frame[1]), frame[2] if len(frame) > 2 else None)
+            return
+        if kind == _STATE:
+            self._on_state(str(frame[1]), frame[2] if len(frame) > 2 else [])
             return
         call_id = frame[1]
         if not isinstance(call_id, int):
@@ -882,6 +1380,8 @@ class Connection:
         if call_id == 0:
             if kind == _ERROR:
                 log.warning("the server reports: %s (%s) %s", _code_name(int(frame[2])), frame[2], frame[3])
+            elif kind == _WARNING:
+                self._on_warning_frame(VolleyWarning(int(frame[2]), str(frame[3]), frame[4] if len(frame) > 4 else None))
             return
         if call_id % 2 == 1:
             call = self._calls.get(call_id)
@@ -890,6 +1390,121 @@ class Connection:
             # Otherwise stale: it crossed our CANCEL or the final frame (section 3).
             return
         self._on_server_frame(call_id, frame)
+
+    def _on_notify(self, topic: str, value: Any) -> None:
+        for pattern, subs in list(self._topic_subs.items()):
+            if topic_matches(pattern, topic):
+                for sub in list(subs):
+                    sub._push(topic, value)
+
+    def _on_state(self, name: str, patch: Any) -> None:
+        subs = self._state_subs.get(name)
+        if not subs:
+            return  # a patch that crossed our unsubscribe
+        try:
+            doc = apply_patch(self._state_docs.get(name), patch)
+        except PatchError as e:
+            if name not in self._resyncing:
+                log.warning("cannot apply the patch of shared state %r (%s): asking for the whole document", name, e)
+                self._resyncing.add(name)
+                self._spawn(self._resync(name))
+            return
+        self._state_docs[name] = doc
+        for mirror in list(subs):
+            mirror._set(doc)
+
+    def _on_warning_frame(self, warning: VolleyWarning) -> None:
+        self.warnings.append(warning)
+        log.warning("the server warns: %s (%s) %s", _code_name(warning.code), warning.code, warning.message)
+        if warning.code == DATA_LOSS:
+            dropped = warning.data.get("dropped") if isinstance(warning.data, Mapping) else None
+            n = dropped if isinstance(dropped, int) and not isinstance(dropped, bool) else 1
+            self.notifications_dropped += n
+            for subs in self._topic_subs.values():
+                for sub in subs:
+                    sub.server_dropped += n
+        if self._on_warning is not None:
+            try:
+                self._on_warning(warning)
+            except Exception:
+                log.exception("the on_warning callback failed")
+
+    async def _subscribe(self, what: str, name: str, sub: Any) -> None:
+        """Adds a subscription; asks the server when it is the first for `name`."""
+        registry: dict[str, list[Any]] = self._topic_subs if what == "topics" else self._state_subs
+        subs = registry.setdefault(name, [])
+        first = not subs
+        subs.append(sub)
+        if what == "states" and name in self._state_docs:
+            sub._set(self._state_docs[name])
+        if not first:
+            return
+        try:
+            await self.call("volley.subscribe", {what: [name]}, None, identity)
+        except BaseException:
+            subs.remove(sub)
+            if not subs:
+                del registry[name]
+            raise
+
+    async def _unsubscribe(self, what: str, name: str, sub: Any) -> None:
+        """Removes a subscription; tells the server when it was the last for `name`."""
+        registry: dict[str, list[Any]] = self._topic_subs if what == "topics" else self._state_subs
+        subs = registry.get(name, [])
+        if sub in subs:
+            subs.remove(sub)
+        if subs:
+            return
+        registry.pop(name, None)
+        if what == "states":
+            self._state_docs.pop(name, None)
+        if self._ws is None:
+            return  # the server forgot it with the connection
+        try:
+            await self.call("volley.unsubscribe", {what: [name]}, CallOptions(timeout=10), identity)
+        except VolleyError as e:
+            log.info("unsubscribing from %r failed: %s", name, e.message)
+
+    async def _resubscribe(self) -> None:
+        """Subscribes again to every topic and state after a reconnect."""
+        params: dict[str, list[str]] = {}
+        if self._topic_subs:
+            params["topics"] = list(self._topic_subs)
+        if self._state_subs:
+            params["states"] = list(self._state_subs)
+            # The server sends each state whole again; patches apply to that.
+            for name in self._state_subs:
+                self._state_docs.pop(name, None)
+        if not params:
+            return
+        try:
+            await self.call("volley.subscribe", params, None, identity)
+        except VolleyError as e:
+            log.warning("subscribing again after reconnecting failed: %s", e.message)
+
+    async def _resync(self, name: str) -> None:
+        """Asks for a state's whole document again: the server sends it to a new
+        subscriber."""
+        self._state_docs.pop(name, None)
+        try:
+            await self.call("volley.unsubscribe", {"states": [name]}, None, identity)
+            if self._state_subs.get(name):
+                await self.call("volley.subscribe", {"states": [name]}, None, identity)
+        except VolleyError as e:
+            log.warning("asking for the shared state %r again failed: %s", name, e.message)
+        finally:
+            self._resyncing.discard(name)
+
+    def _end_subscriptions(self, error: BaseException | None) -> None:
+        for subs in self._topic_subs.values():
+            for sub in subs:
+                sub._end(error)
+        for mirrors in self._state_subs.values():
+            for mirror in mirrors:
+                mirror._end(error)
+        self._topic_subs.clear()
+        self._state_subs.clear()
+        self._state_docs.clear()
 
     def _on_server_frame(self, call_id: int, frame: list[Any]) -> None:
         kind = frame[0]

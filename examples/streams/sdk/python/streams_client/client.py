@@ -8,17 +8,26 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Awaitable, Callable, Generator, Protocol
 
 from ._runtime import (
+    DEFAULT_STATE_BUFFER,
+    DEFAULT_TOPIC_BUFFER,
     Backoff,
     CallOptions,
     Connection,
     Handler,
     Input,
+    Notification,
+    Overflow,
+    SharedState,
     Stream,
+    Subscription,
     UnaryCall,
     VolleyError,
+    VolleyWarning,
     decode_items,
     identity,
+    notification,
     optional,
+    payload,
     to_wire,
 )
 from .types import (
@@ -140,94 +149,105 @@ class JobNamespace:
         params["steps"] = steps
         params["step_ms"] = step_ms
         return self._c.stream("job.run", params, options, decode_JobEvent, None, JobRunError)
+_TOPIC_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "jobs.finished": JobResult.from_wire,
+}
+"""How `topics.subscribe` decodes the values of the schema's topics that need it."""
 
 
-class VolleyNamespace:
-    """The methods named `volley.*`."""
+class Topics:
+    """The server's topics (PROTOCOL.md section 10), as `client.topics`.
+
+    Each topic of the schema has a method answering a typed `Subscription`;
+    `subscribe(pattern)` takes any name or `prefix.*` pattern. Use a subscription as
+    `async with` (it unsubscribes at the end of the block) and read it with `async for`.
+    """
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
-    def introspect(self, *, options: CallOptions | None = None) -> UnaryCall[Any]:
-        """Returns this document.
-
-        Calls `volley.introspect` (unary: one request, one answer).
-
-        Args:
-            options: Timeout, client metadata and stream window of this call.
-
-        Returns:
-            A `UnaryCall`: `await` it for the `Any` result, or
-            `await call.with_metadata()` for a `Response` with metadata and trailers.
-
-        Raises:
-            VolleyError: Any other failure, such as `DEADLINE_EXCEEDED` or `INVALID_PARAMS`;
-                `VolleyConnectionError` when the connection drops.
-        """
-        params: dict[str, Any] = {}
-        return self._c.unary("volley.introspect", params, options, identity, None, None)
-
     def subscribe(
         self,
+        pattern: str,
         *,
-        topics: list[str] | None = None,
-        states: list[str] | None = None,
-        options: CallOptions | None = None,
-    ) -> UnaryCall[None]:
-        """Starts notifications for topics and state patches for shared states.
-
-        Calls `volley.subscribe` (unary: one request, one answer).
+        buffer: int = DEFAULT_TOPIC_BUFFER,
+        overflow: Overflow = "drop_oldest",
+    ) -> Subscription[Notification[Any]]:
+        """Subscribes to a topic by name, or to every topic below a prefix with
+        `prefix.*` (`*` alone: every topic).
 
         Args:
-            topics: Topic names; a name ending in `.*` matches every topic below that prefix. Default: `[]`.
-            states: Shared state names. Default: `[]`.
-            options: Timeout, client metadata and stream window of this call.
+            pattern: A topic name or a `prefix.*` pattern.
+            buffer: How many notifications wait for a slow reader.
+            overflow: Which one goes when the buffer is full: `"drop_oldest"` or
+                `"drop_newest"`; `Subscription.dropped` counts them.
 
         Returns:
-            A `UnaryCall`: `await` it for the `None` result, or
-            `await call.with_metadata()` for a `Response` with metadata and trailers.
-
-        Raises:
-            VolleyError: Any other failure, such as `DEADLINE_EXCEEDED` or `INVALID_PARAMS`;
-                `VolleyConnectionError` when the connection drops.
+            A `Subscription` of `Notification`s: the topic each came on and its value,
+            decoded to the topic's type when the schema declares the topic.
         """
-        params: dict[str, Any] = {}
-        if topics is not None:
-            params["topics"] = topics
-        if states is not None:
-            params["states"] = states
-        return self._c.unary("volley.subscribe", params, options, identity, None, None)
+        return Subscription(self._c, pattern, notification(_TOPIC_DECODERS), buffer, overflow)
 
-    def unsubscribe(
+    def jobs_finished(
         self,
         *,
-        topics: list[str] | None = None,
-        states: list[str] | None = None,
-        options: CallOptions | None = None,
-    ) -> UnaryCall[None]:
-        """Stops notifications for topics and state patches for shared states.
+        buffer: int = DEFAULT_TOPIC_BUFFER,
+        overflow: Overflow = "drop_oldest",
+    ) -> Subscription[JobResult]:
+        """The result of every job that finishes, whoever ran it.
 
-        Calls `volley.unsubscribe` (unary: one request, one answer).
+        Subscribes to the topic `jobs.finished`; its notifications are `JobResult`.
 
         Args:
-            topics: Topic names; a name ending in `.*` matches every topic below that prefix. Default: `[]`.
-            states: Shared state names. Default: `[]`.
-            options: Timeout, client metadata and stream window of this call.
+            buffer: How many notifications wait for a slow reader.
+            overflow: Which one goes when the buffer is full: `"drop_oldest"` or
+                `"drop_newest"`; `Subscription.dropped` counts them.
 
         Returns:
-            A `UnaryCall`: `await` it for the `None` result, or
-            `await call.with_metadata()` for a `Response` with metadata and trailers.
-
-        Raises:
-            VolleyError: Any other failure, such as `DEADLINE_EXCEEDED` or `INVALID_PARAMS`;
-                `VolleyConnectionError` when the connection drops.
+            A `Subscription`: `async with` it to subscribe (unsubscribing at the end of
+            the block) and read the values with `async for`.
         """
-        params: dict[str, Any] = {}
-        if topics is not None:
-            params["topics"] = topics
-        if states is not None:
-            params["states"] = states
-        return self._c.unary("volley.unsubscribe", params, options, identity, None, None)
+        return Subscription(self._c, "jobs.finished", payload(JobResult.from_wire), buffer, overflow)
+
+
+class States:
+    """The server's shared states (PROTOCOL.md section 11), as `client.states`.
+
+    Each shared state of the schema has a method answering a typed `SharedState`
+    mirror; `watch(name)` takes any name. Use a mirror as `async with` (it unsubscribes
+    at the end of the block): `.value` is the current document, `async for` yields a
+    snapshot per change.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def watch(self, name: str, *, buffer: int = DEFAULT_STATE_BUFFER) -> SharedState[Any]:
+        """Mirrors the shared state `name`, undecoded.
+
+        Args:
+            name: The state's name.
+            buffer: How many snapshots wait for a slow reader (the oldest go first).
+
+        Returns:
+            A `SharedState` of the document as it arrives (maps, lists, numbers...).
+        """
+        return SharedState(self._c, name, identity, buffer)
+
+    def jobs(self, *, buffer: int = DEFAULT_STATE_BUFFER) -> SharedState[dict[str, int]]:
+        """Running jobs by name, with their progress in percent.
+
+        Mirrors the shared state `jobs`, a `dict[str, int]`.
+
+        Args:
+            buffer: How many snapshots wait for a slow reader (the oldest go first).
+
+        Returns:
+            A `SharedState`: `async with` it to subscribe (unsubscribing at the end of
+            the block); `.value` is the current document, `async for` yields a snapshot
+            per change and `await .wait_for(predicate)` waits for one.
+        """
+        return SharedState(self._c, "jobs", identity, buffer)
 
 
 class _Connecting:
@@ -266,8 +286,11 @@ class Client:
     def __init__(self, connection: Connection) -> None:
         """Wraps an open connection; use `Client.connect` to open one."""
         self._c = connection
+        self.topics = Topics(connection)
+        """The server's topics: `async with client.topics.<topic>() as sub:`."""
+        self.states = States(connection)
+        """The server's shared states: `async with client.states.<state>() as mirror:`."""
         self.job = JobNamespace(connection)
-        self.volley = VolleyNamespace(connection)
 
     @staticmethod
     def connect(
@@ -277,6 +300,7 @@ class Client:
         handlers: ClientHandlers | None = None,
         reconnect: Backoff | bool = False,
         open_timeout: float = 10.0,
+        on_warning: Callable[[VolleyWarning], None] | None = None,
     ) -> _Connecting:
         """Connects to a server.
 
@@ -293,14 +317,25 @@ class Client:
             reconnect: `True` (or a `Backoff`) to reconnect with exponential backoff
                 when the connection drops. Calls in flight fail at once with
                 `VolleyConnectionError`; calls made while reconnecting wait for it.
+                Open topic subscriptions and shared-state mirrors are renewed.
             open_timeout: Seconds to wait for the WebSocket handshake.
+            on_warning: Called with each `WARNING` the server sends about the
+                connection itself, such as `DATA_LOSS` (code 299) when it dropped
+                notifications for this client.
 
         Raises:
             VolleyConnectionError: The server cannot be reached.
         """
         table = _handler_table(handlers) if handlers is not None else {}
         return _Connecting(
-            lambda: Connection.open(url, encoding=encoding, handlers=table, reconnect=reconnect, open_timeout=open_timeout)
+            lambda: Connection.open(
+                url,
+                encoding=encoding,
+                handlers=table,
+                reconnect=reconnect,
+                open_timeout=open_timeout,
+                on_warning=on_warning,
+            )
         )
 
     @property
