@@ -1,4 +1,5 @@
-//! The `volley` command line: `volley generate <language>` and `volley schema`.
+//! The `volley` command line: `volley generate <language>`, `volley schema` and
+//! `volley call`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +44,30 @@ pub enum Command {
         /// The server's http(s):// (or ws(s)://) URL, or a schema file.
         url: String,
     },
+    /// Call a method of a live server. Stream items from the server print one JSON
+    /// value per line; items to send for client and bidirectional streams are read from
+    /// stdin, one JSON value per line. Exits 1 on an error, printing the server's error
+    /// code, name, message and data.
+    Call {
+        /// The server's ws(s):// or http(s):// URL.
+        url: String,
+        /// The method's name, e.g. `calc.evaluate`.
+        method: String,
+        /// The parameters as a JSON object (default `{}`).
+        params: Option<String>,
+        /// Speak MessagePack instead of JSON.
+        #[arg(long)]
+        msgpack: bool,
+        /// Client metadata, `key=value`; repeatable.
+        #[arg(short, long = "metadata", value_name = "KEY=VALUE")]
+        metadata: Vec<String>,
+        /// The call's timeout in milliseconds, sent to the server.
+        #[arg(long, value_name = "MS")]
+        timeout_ms: Option<u64>,
+        /// Print leading metadata and trailers on stderr.
+        #[arg(short, long)]
+        verbose: bool,
+    },
 }
 
 /// The languages `volley generate` accepts.
@@ -84,6 +109,26 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
+        Command::Call { url, method, params, msgpack, metadata, timeout_ms, verbose } => {
+            let params: serde_json::Value = match params {
+                Some(p) => serde_json::from_str(&p).map_err(|e| format!("the parameters are not JSON: {e}"))?,
+                None => serde_json::json!({}),
+            };
+            let metadata = metadata
+                .iter()
+                .map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("metadata `{kv}` is not KEY=VALUE")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let args = crate::call::CallArgs {
+                url,
+                method,
+                params,
+                msgpack,
+                metadata,
+                timeout: timeout_ms.map(std::time::Duration::from_millis),
+                verbose,
+            };
+            crate::call::run(args).map_err(|e| e.to_string().into())
+        }
         Command::Schema { url } => {
             let text = load::fetch_text(&url)?;
             let doc: serde_json::Value = serde_json::from_str(&text)?;

@@ -9,6 +9,7 @@
 //! Adding a language means a module with a `generate(&Service, &Settings) ->
 //! Result<Vec<OutputFile>, GenerateError>` function and a [`Language`] variant.
 
+pub mod call;
 pub mod cli;
 pub mod ir;
 pub mod load;
