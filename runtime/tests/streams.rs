@@ -435,3 +435,23 @@ impl Frames {
         }
     }
 }
+
+#[tokio::test]
+async fn senders_take_whole_streams_and_work_as_sinks() {
+    use futures_util::SinkExt;
+    let addr = serve(router(Default::default())).await;
+    let client = connect(addr, Encoding::MsgPack).await;
+
+    // More items than the callee's window: send_all waits for credit as it goes.
+    let mut up = client.client_stream::<i64, i64>("sum", &serde_json::json!({}), CallOptions::new()).unwrap();
+    assert_eq!(up.send_all(stream::iter(1..=1000)).await.unwrap(), 1000);
+    assert_eq!(up.finish().await.unwrap().value, 500_500);
+
+    let (tx, rx) = client.bidi_stream::<String, String>("echo", &serde_json::json!({}), CallOptions::new()).unwrap();
+    let reader = tokio::spawn(rx.map(Result::unwrap).collect::<Vec<String>>());
+    let mut sink = tx.into_sink();
+    sink.send_all(&mut stream::iter(["a", "b", "c"].map(|s| Ok(s.to_owned())))).await.unwrap();
+    sink.close().await.unwrap();
+    drop(sink);
+    assert_eq!(reader.await.unwrap(), ["A", "B", "C"]);
+}

@@ -272,6 +272,32 @@ impl<I: Serialize> StreamSender<I> {
         }
     }
 
+    /// Sends every item of `items` in order, each waiting for credit; returns how many
+    /// were sent. Does not end the stream (see [`Self::finish`]).
+    pub async fn send_all(&mut self, items: impl futures_core::Stream<Item = I>) -> Result<u64, Error> {
+        use futures_util::StreamExt;
+        let mut items = std::pin::pin!(items);
+        let mut n = 0;
+        while let Some(item) = items.next().await {
+            self.send(&item).await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// This sender as a [`futures_util::Sink`] of items, for `stream.forward(sink)` and
+    /// the other sink combinators. Each item waits for credit; dropping the sink ends
+    /// the stream (`END`).
+    pub fn into_sink(self) -> std::pin::Pin<Box<dyn futures_util::Sink<I, Error = Error> + Send>>
+    where
+        I: Send + Sync + 'static,
+    {
+        Box::pin(futures_util::sink::unfold(self, |mut sender, item: I| async move {
+            sender.send(&item).await?;
+            Ok::<_, Error>(sender)
+        }))
+    }
+
     /// Sends client metadata in the middle of the stream.
     pub fn send_metadata(&self, metadata: Metadata) -> bool {
         self.conn.send_for_call(self.id, Frame::Meta { id: self.id, metadata })
@@ -319,6 +345,11 @@ impl<I: Serialize, T: DeserializeOwned> ClientStreamCall<I, T> {
     /// Sends one item (see [`StreamSender::send`]).
     pub async fn send(&mut self, item: &I) -> Result<(), Error> {
         self.sender.send(item).await
+    }
+
+    /// Sends every item of `items` (see [`StreamSender::send_all`]).
+    pub async fn send_all(&mut self, items: impl futures_core::Stream<Item = I>) -> Result<u64, Error> {
+        self.sender.send_all(items).await
     }
 
     /// Ends the stream and waits for the result.
