@@ -27,7 +27,12 @@ pub(crate) enum InEvent {
     Result(Payload, Metadata),
     /// The call failed.
     Error(Error, Metadata),
+    /// A `WARNING` on the call.
+    Warning(Error),
 }
+
+/// Warnings kept per call at most; a peer sending more is not worth remembering.
+pub(crate) const MAX_WARNINGS: usize = 16;
 
 /// The connection's side of a stream's receiving end: it grants credit and, when the
 /// receiver goes away early, cancels or stops the call.
@@ -64,12 +69,13 @@ pub struct Streaming<T> {
     check: Option<fn(&T, &mut Violations)>,
     /// Items received so far, to name a failing one.
     received: u64,
+    warnings: Vec<Error>,
     _item: PhantomData<fn() -> T>,
 }
 
 impl<T> Streaming<T> {
     pub(crate) fn new(inbox: Inbox, encoding: Encoding) -> Self {
-        Streaming { inbox, encoding, consumed: 0, done: false, leading: None, trailers: None, check: None, received: 0, _item: PhantomData }
+        Streaming { inbox, encoding, consumed: 0, done: false, leading: None, trailers: None, check: None, received: 0, warnings: Vec::new(), _item: PhantomData }
     }
 
     /// Checks every item with `check` (the item type's declared constraints); an item
@@ -88,6 +94,12 @@ impl<T> Streaming<T> {
     /// The trailing metadata, once the stream has ended.
     pub fn trailers(&self) -> Option<&Metadata> {
         self.trailers.as_ref()
+    }
+
+    /// The warnings the sender attached to the call so far (`DEPRECATED`, say), at
+    /// most 16.
+    pub fn warnings(&self) -> &[Error] {
+        &self.warnings
     }
 
     /// True once the stream has ended or failed.
@@ -116,6 +128,11 @@ impl<T: DeserializeOwned> Stream for Streaming<T> {
             match event {
                 InEvent::Meta(m) => {
                     this.leading.get_or_insert_with(Metadata::new).extend(m);
+                }
+                InEvent::Warning(w) => {
+                    if this.warnings.len() < MAX_WARNINGS {
+                        this.warnings.push(w);
+                    }
                 }
                 InEvent::Item(p) => {
                     this.consumed += 1;

@@ -293,3 +293,16 @@ async fn stream_items_are_validated_like_parameters() {
     up.send(&json!({"label": "b"})).await.unwrap();
     assert_eq!(up.finish().await.unwrap().value, 2);
 }
+
+#[tokio::test]
+async fn calling_a_deprecated_method_brings_a_warning() {
+    let addr = common::serve(router()).await;
+    let client = Client::connect(&common::url(addr)).await.unwrap();
+    let r = client.call_with::<i64>("twice", &json!({"x": 4}), CallOptions::new()).await.unwrap();
+    assert_eq!(r.value, 8);
+    assert_eq!(r.warnings.len(), 1);
+    assert_eq!(r.warnings[0].code, ErrorCode::DEPRECATED);
+    assert_eq!(r.warnings[0].message, "`twice` is deprecated: use `double`");
+    let r = client.call_with::<i64>("calc.double", &json!({"x": 4}), CallOptions::new()).await.unwrap();
+    assert!(r.warnings.is_empty());
+}

@@ -72,6 +72,11 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
             let _ = conn.out.send(Out::Frame(Frame::Credit { id, n: conn.limits.window }));
         }
     }
+    if let Some(note) = def.deprecated {
+        let message = if note.is_empty() { format!("`{method}` is deprecated") } else { format!("`{method}` is deprecated: {note}") };
+        let warning = crate::protocol::ErrorBody { code: ErrorCode::DEPRECATED, message, data: None };
+        let _ = conn.out.send(Out::Frame(Frame::Warning { id, warning }));
+    }
     let ctx = Context(call);
     let conn = conn.clone();
     tokio::spawn(run(conn, def.clone(), ctx, params, inbox, credit, permit));

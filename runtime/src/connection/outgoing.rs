@@ -58,6 +58,8 @@ pub struct Response<T> {
     pub leading: Metadata,
     /// Trailing metadata.
     pub trailers: Metadata,
+    /// Warnings the callee attached to the call (`DEPRECATED`, say), at most 16.
+    pub warnings: Vec<Error>,
 }
 
 /// Cancels a call on drop unless it finished.
@@ -142,14 +144,20 @@ impl Peer {
         let encoding = self.0.info.encoding;
         let wait = async {
             let mut leading = Metadata::new();
+            let mut warnings = Vec::new();
             loop {
                 match rx.recv().await {
                     Some(InEvent::Meta(m)) => leading.extend(m),
+                    Some(InEvent::Warning(w)) => {
+                        if warnings.len() < crate::streaming::MAX_WARNINGS {
+                            warnings.push(w);
+                        }
+                    }
                     Some(InEvent::Result(value, trailers)) => {
                         let value = encoding.decode_value::<T>(value.as_bytes()).map_err(|e| {
                             Error::new(ErrorCode::BAD_FRAME, format!("the result does not have the expected type: {e}"))
                         })?;
-                        return Ok(Response { value, leading, trailers });
+                        return Ok(Response { value, leading, trailers, warnings });
                     }
                     Some(InEvent::Error(e, _)) => return Err(e),
                     Some(InEvent::Item(_)) | Some(InEvent::End(_)) => {

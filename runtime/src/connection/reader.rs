@@ -17,10 +17,14 @@ where
     R: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
     let encoding = conn.info.encoding;
+    // One wait on the close for the whole loop: a fresh one per message would register
+    // and unregister a waiter on the token for every frame.
+    let closed = conn.closed.cancelled();
+    tokio::pin!(closed);
     loop {
         let msg = tokio::select! {
             biased;
-            _ = conn.closed.cancelled() => break,
+            _ = &mut closed => break,
             msg = stream.next() => msg,
         };
         let msg = match msg {
@@ -152,7 +156,10 @@ fn deliver(conn: &ConnShared, frame: Frame) {
         }
         Frame::Stop { .. } => slot.stop.cancel(),
         Frame::Warning { warning, .. } => {
-            tracing::info!(conn = conn.info.id, call = id, code = %warning.code, "warning from peer: {}", warning.message);
+            tracing::debug!(conn = conn.info.id, call = id, code = %warning.code, "warning from peer: {}", warning.message);
+            if let Some(inbox) = &slot.inbox {
+                let _ = inbox.send(InEvent::Warning(wire_error(warning, conn.info.encoding)));
+            }
         }
         _ => {}
     }
