@@ -101,3 +101,11 @@ async def test_calls_run_concurrently(calculator: Client) -> None:
 
     results = await asyncio.gather(*(calculator.add(a=i, b=i) for i in range(50)))
     assert results == [2 * i for i in range(50)]
+
+
+async def test_reserved_methods_have_no_typed_members(calculator: Client) -> None:
+    # volley.introspect, volley.subscribe and volley.unsubscribe are the protocol's own:
+    # the runtime calls them, the generated client offers them nowhere.
+    assert not hasattr(calculator, "volley")
+    schema = await calculator.connection.unary("volley.introspect", {}, None, lambda v: v)
+    assert "volley.subscribe" in [m["name"] for m in schema["methods"]]
