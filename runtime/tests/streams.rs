@@ -455,3 +455,19 @@ async fn senders_take_whole_streams_and_work_as_sinks() {
     drop(sink);
     assert_eq!(reader.await.unwrap(), ["A", "B", "C"]);
 }
+
+#[tokio::test]
+async fn endless_client_metadata_fails_the_call_instead_of_growing_it() {
+    let addr = serve(router(Default::default())).await;
+    let mut ws = raw(addr, "volley.v1.json").await;
+    send_as(&mut ws, false, r#"[0,1,"sum",{}]"#.into()).await;
+    let mut frames = Frames::default();
+    frames.expect(&mut ws, |f| f[0] == 7 && f[1] == 1).await;
+    for i in 0..200 {
+        send_as(&mut ws, false, format!(r#"[8,1,{{"k{i}":"v"}}]"#)).await;
+    }
+    let e = frames.expect(&mut ws, |f| f[0] == 2 && f[1] == 1).await;
+    assert_eq!(e[2], 412, "{e}");
+    send_as(&mut ws, false, r#"[0,3,"sleep",{"n":1}]"#.into()).await;
+    assert_eq!(frames.expect(&mut ws, |f| f[1] == 3).await, serde_json::json!([1, 3, 1]));
+}

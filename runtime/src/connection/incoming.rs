@@ -63,7 +63,7 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
         stop: stop.clone(),
         deadline: options.timeout_ms.map(|ms| Instant::now() + Duration::from_millis(ms)),
     });
-    let slot = Slot { inbox: inbox_tx, cancel, stop, credit: credit.clone(), call: Some(call.clone()) };
+    let slot = Slot { inbox: inbox_tx, cancel, stop, credit: credit.clone(), call: Some(call.clone()), warnings: Default::default() };
     {
         let mut table = conn.table.lock().unwrap();
         table.route(id, shape, slot);
@@ -88,7 +88,16 @@ pub(super) fn more_metadata(conn: &ConnShared, call: &Arc<CallShared>, mut metad
         super::reader::end_call(conn, crate::protocol::Ended::AsCallee(call.id), &e);
         return;
     }
-    call.metadata.lock().unwrap().extend(metadata);
+    let mut merged = call.metadata.lock().unwrap();
+    merged.extend(metadata);
+    if merged.len() > super::MAX_METADATA_ENTRIES {
+        drop(merged);
+        let e = Error::new(
+            ErrorCode::PROTOCOL_VIOLATION,
+            format!("more than {} client metadata entries on one call", super::MAX_METADATA_ENTRIES),
+        );
+        super::reader::end_call(conn, crate::protocol::Ended::AsCallee(call.id), &e);
+    }
 }
 
 async fn run(

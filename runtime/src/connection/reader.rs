@@ -157,7 +157,8 @@ fn deliver(conn: &ConnShared, frame: Frame) {
         Frame::Stop { .. } => slot.stop.cancel(),
         Frame::Warning { warning, .. } => {
             tracing::debug!(conn = conn.info.id, call = id, code = %warning.code, "warning from peer: {}", warning.message);
-            if let Some(inbox) = &slot.inbox {
+            let seen = slot.warnings.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let (Some(inbox), true) = (&slot.inbox, seen < crate::streaming::MAX_WARNINGS) {
                 let _ = inbox.send(InEvent::Warning(wire_error(warning, conn.info.encoding)));
             }
         }
