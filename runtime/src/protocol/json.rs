@@ -155,7 +155,7 @@ fn push_meta(out: &mut Vec<u8>, m: &Metadata) {
 
 struct Reader<'a> {
     buf: &'a Bytes,
-    elems: Vec<&'a RawValue>,
+    elems: Elems<'a>,
     kind: Option<FrameKind>,
     id: Option<CallId>,
 }
@@ -166,21 +166,27 @@ impl<'a> Reader<'a> {
     }
 
     fn raw(&self, i: usize) -> Option<&'a RawValue> {
-        self.elems.get(i).copied().filter(|r| r.get() != "null")
+        self.elems.get(i).filter(|r| r.get() != "null")
     }
 
     fn need(&self, i: usize, what: &str) -> Result<&'a RawValue, DecodeError> {
-        self.elems.get(i).copied().ok_or_else(|| self.fail(format!("missing element {i} ({what})")))
+        self.elems.get(i).ok_or_else(|| self.fail(format!("missing element {i} ({what})")))
     }
 
     fn uint(&self, i: usize, what: &str) -> Result<u64, DecodeError> {
         let raw = self.need(i, what)?;
+        if let Some(n) = plain_uint(raw.get()) {
+            return Ok(n);
+        }
         serde_json::from_str::<u64>(raw.get())
             .map_err(|_| self.fail(format!("element {i} ({what}) must be a non-negative integer")))
     }
 
     fn string(&self, i: usize, what: &str) -> Result<String, DecodeError> {
         let raw = self.need(i, what)?;
+        if let Some(s) = plain_str(raw.get()) {
+            return Ok(s.to_owned());
+        }
         serde_json::from_str::<String>(raw.get())
             .map_err(|_| self.fail(format!("element {i} ({what}) must be a string")))
     }
@@ -224,8 +230,72 @@ struct Ext {
     w: Option<u32>,
 }
 
+/// Elements a frame can have that the decoder reads (an `ERROR` has six); later ones
+/// are checked to be JSON and otherwise ignored.
+const MAX_ELEMS: usize = 6;
+
+/// A frame's top-level elements, unparsed, without a heap allocation.
+struct Elems<'a> {
+    items: [Option<&'a RawValue>; MAX_ELEMS],
+    len: usize,
+}
+
+impl<'a> Elems<'a> {
+    fn get(&self, i: usize) -> Option<&'a RawValue> {
+        if i < self.len {
+            self.items[i]
+        } else {
+            None
+        }
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Elems<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Elems<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Elems<'a>, A::Error> {
+                let mut elems = Elems { items: [None; MAX_ELEMS], len: 0 };
+                while elems.len < MAX_ELEMS {
+                    match seq.next_element::<&'de RawValue>()? {
+                        Some(raw) => {
+                            elems.items[elems.len] = Some(raw);
+                            elems.len += 1;
+                        }
+                        None => return Ok(elems),
+                    }
+                }
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(elems)
+            }
+        }
+        d.deserialize_seq(Visit(std::marker::PhantomData))
+    }
+}
+
+/// A JSON integer written as plain digits that fits in a `u64`; `None` for anything
+/// else (left to serde_json, which also words the error).
+fn plain_uint(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || bytes.len() > 19 || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(bytes.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+}
+
+/// The content of a JSON string without escapes; `None` when it has any (or is not a
+/// string), to be decoded by serde_json. The text is already validated JSON.
+fn plain_str(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(inner)
+}
+
 pub(crate) fn decode_frame(buf: &Bytes) -> Result<Frame, DecodeError> {
-    let elems: Vec<&RawValue> = serde_json::from_slice(buf).map_err(|e| {
+    let elems: Elems = serde_json::from_slice(buf).map_err(|e| {
         let (kind, id) = peek_head(buf);
         DecodeError { kind, id, reason: format!("not a JSON array: {e}") }
     })?;
