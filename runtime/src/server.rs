@@ -94,8 +94,17 @@ impl Server {
                                 }
                             }
                         }
-                        subs.topics.extend(p.topics);
-                        subs.states.extend(p.states);
+                        // A repeated name is one subscription, removed by one unsubscribe.
+                        for t in p.topics {
+                            if !subs.topics.contains(&t) {
+                                subs.topics.push(t);
+                            }
+                        }
+                        for s in p.states {
+                            if !subs.states.contains(&s) {
+                                subs.states.push(s);
+                            }
+                        }
                     } else {
                         subs.topics.retain(|t| !p.topics.contains(t));
                         subs.states.retain(|s| !p.states.contains(s));
