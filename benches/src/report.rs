@@ -590,6 +590,12 @@ pub fn markdown(run: &Run) -> String {
          all sockets use `TCP_NODELAY`. Regenerate this file with the command above; \
          `--json` prints the same figures as JSON."
     );
+    // The analysis written alongside the harness: what was changed in the runtime for
+    // these figures and why each missed target is missed.
+    let notes = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("notes.md");
+    if let Ok(text) = std::fs::read_to_string(notes) {
+        let _ = writeln!(md, "\n{}", text.trim_end());
+    }
     md
 }
 
