@@ -5,10 +5,10 @@
 //! subcommands), measures them, prints a summary and writes `BENCHMARKS.md`.
 //!
 //! ```text
-//! volley-bench [--quick] [--json] [--systems a,b,..] [--out FILE] [--no-write]
+//! volley-bench [--quick] [--json] [--systems a,b,..] [--out FILE] [--no-write] [--stream-window N]
 //! volley-bench serve <system> --addr HOST:PORT [--cpu N]
 //! volley-bench client <system> <scenario> --addr HOST:PORT [--cpu N] [--secs S]
-//!              [--warmup S] [--max-ops N] [--depth N] [--items N] [--calls N] [--conns A,B,..]
+//!              [--warmup S] [--max-ops N] [--depth N] [--items N] [--calls N] [--conns A,B,..] [--window N]
 //! ```
 
 mod measure;
@@ -26,10 +26,10 @@ use systems::System;
 
 const USAGE: &str = "\
 usage:
-  volley-bench [--quick] [--json] [--systems a,b,..] [--out FILE] [--no-write]
+  volley-bench [--quick] [--json] [--systems a,b,..] [--out FILE] [--no-write] [--stream-window N]
   volley-bench serve <system> --addr HOST:PORT [--cpu N]
   volley-bench client <system> <scenario> --addr HOST:PORT [--cpu N] [--secs S] [--warmup S]
-               [--max-ops N] [--depth N] [--items N] [--calls N] [--conns A,B,..]
+               [--max-ops N] [--depth N] [--items N] [--calls N] [--conns A,B,..] [--window N]
 systems: volley-json volley-msgpack handwritten raw-echo jsonrpsee tarpc hat-juggler
 scenarios: unary inflight stream wire idle";
 
@@ -72,6 +72,7 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
                     "--json" => opts.json = true,
                     "--no-write" => opts.write = false,
                     "--out" => opts.out = Some(PathBuf::from(value(&mut it, "--out")?)),
+                    "--stream-window" => opts.stream_window = Some(value(&mut it, "--stream-window")?.parse()?),
                     "--systems" => {
                         opts.systems = value(&mut it, "--systems")?
                             .split(',')
@@ -127,6 +128,7 @@ impl Flags {
                 "--items" => p.items = v.parse()?,
                 "--calls" => p.wire_calls = v.parse()?,
                 "--conns" => p.conns = v.split(',').map(str::parse).collect::<Result<_, _>>()?,
+                "--window" => p.window = Some(v.parse()?),
                 other => anyhow::bail!("unknown flag {other}\n{USAGE}"),
             }
         }

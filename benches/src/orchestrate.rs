@@ -35,11 +35,13 @@ pub struct Options {
     pub systems: Vec<System>,
     /// The command-line arguments, for the report.
     pub args: Vec<String>,
+    /// Credit window for volley's stream client, instead of the protocol's default.
+    pub stream_window: Option<u32>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { quick: false, json: false, write: true, out: None, systems: System::ALL.to_vec(), args: Vec::new() }
+        Options { quick: false, json: false, write: true, out: None, systems: System::ALL.to_vec(), args: Vec::new(), stream_window: None }
     }
 }
 
@@ -58,7 +60,8 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
 
 async fn run_all(opts: Options) -> anyhow::Result<()> {
     let started = Instant::now();
-    let settings = Settings::new(opts.quick);
+    let mut settings = Settings::new(opts.quick);
+    settings.stream_window = opts.stream_window;
     let cores = if cpu::available_cpus() >= 2 { Cores { server: Some(0), client: Some(1) } } else { Cores { server: None, client: None } };
     let juggler_setup = if opts.systems.contains(&System::Juggler) {
         tokio::task::spawn_blocking(juggler::ensure_installed).await?.map_err(|e| format!("{e:#}"))

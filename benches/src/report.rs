@@ -381,8 +381,18 @@ pub fn markdown(run: &Run) -> String {
          memory with N connections open (each connected with the system's own client and used for \
          one call), minus the reading at {} connection, divided by the connections added. CPU time \
          per call is the process's user + system time over the window (server from \
-         `/proc/<pid>/stat`, client from `getrusage`) divided by the calls made.\n",
-        s.secs, s.warmup_secs, s.stream_items, s.wire_calls, s.idle_conns.first().copied().unwrap_or(0)
+         `/proc/<pid>/stat`, client from `getrusage`) divided by the calls made. {}\n",
+        s.secs,
+        s.warmup_secs,
+        s.stream_items,
+        s.wire_calls,
+        s.idle_conns.first().copied().unwrap_or(0),
+        match s.stream_window {
+            None => "volley's stream client grants the protocol's default credit window (32 items, \
+                     replenished half a window at a time)."
+                .to_string(),
+            Some(w) => format!("volley's stream client grants a credit window of {w} items (`--stream-window`), not the default 32."),
+        }
     );
 
     // Throughput and latency.

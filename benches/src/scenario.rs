@@ -64,11 +64,13 @@ pub struct Plan {
     pub wire_calls: u64,
     /// Connection counts at which [`Scenario::Idle`] pauses for a memory reading.
     pub conns: Vec<usize>,
+    /// Credit window for volley's stream client; `None` for the protocol's default.
+    pub window: Option<u32>,
 }
 
 impl Default for Plan {
     fn default() -> Self {
-        Plan { secs: 2.0, warmup_secs: 0.5, max_ops: 20_000_000, depth: 64, items: 10_000, wire_calls: 1000, conns: vec![1000, 10_000] }
+        Plan { secs: 2.0, warmup_secs: 0.5, max_ops: 20_000_000, depth: 64, items: 10_000, wire_calls: 1000, conns: vec![1000, 10_000], window: None }
     }
 }
 

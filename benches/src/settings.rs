@@ -19,15 +19,18 @@ pub struct Settings {
     pub idle_conns: Vec<usize>,
     /// Pause before each memory reading, milliseconds.
     pub settle_ms: u64,
+    /// Credit window volley's stream client grants (`CallOptions::window`); `None` leaves
+    /// the protocol's default of 32, as the published figures do.
+    pub stream_window: Option<u32>,
 }
 
 impl Settings {
     /// The settings of a `--quick` run (under two minutes) or a full one.
     pub fn new(quick: bool) -> Settings {
         if quick {
-            Settings { secs: 1.5, warmup_secs: 0.3, depth: 64, stream_items: 10_000, wire_calls: 1_000, idle_conns: vec![1, 1_000, 10_000], settle_ms: 300 }
+            Settings { secs: 1.5, warmup_secs: 0.3, depth: 64, stream_items: 10_000, wire_calls: 1_000, idle_conns: vec![1, 1_000, 10_000], settle_ms: 300, stream_window: None }
         } else {
-            Settings { secs: 5.0, warmup_secs: 1.0, depth: 64, stream_items: 10_000, wire_calls: 10_000, idle_conns: vec![1, 1_000, 10_000], settle_ms: 1_000 }
+            Settings { secs: 5.0, warmup_secs: 1.0, depth: 64, stream_items: 10_000, wire_calls: 10_000, idle_conns: vec![1, 1_000, 10_000], settle_ms: 1_000, stream_window: None }
         }
     }
 
@@ -43,6 +46,7 @@ impl Settings {
             ("--conns", conns),
         ]
         .into_iter()
+        .chain(self.stream_window.map(|w| ("--window", w.to_string())))
         .flat_map(|(k, v)| [k.to_string(), v])
         .collect()
     }

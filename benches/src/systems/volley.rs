@@ -1,6 +1,7 @@
 //! volley, with the JSON and the MessagePack encoding: `add` and `count` declared with
 //! `#[volley::rpc]`, served by `volley::Server` and called through `volley::Client`,
-//! all with default settings (the stream uses the default credit window).
+//! all with default settings (the stream uses the protocol's default credit window of 32
+//! unless the run sets `--stream-window`).
 
 use std::net::SocketAddr;
 
@@ -80,8 +81,12 @@ impl VolleyClient {
     }
 
     /// One `count` stream of `n` items; returns the number received.
-    pub async fn count(&self, n: u64) -> anyhow::Result<u64> {
-        let mut items: Streaming<u64> = self.inner.server_stream("count", &CountParams { n }, CallOptions::new())?;
+    pub async fn count(&self, n: u64, window: Option<u32>) -> anyhow::Result<u64> {
+        let options = match window {
+            Some(w) => CallOptions::new().window(w),
+            None => CallOptions::new(),
+        };
+        let mut items: Streaming<u64> = self.inner.server_stream("count", &CountParams { n }, options)?;
         let mut got = 0;
         while let Some(item) = items.next().await {
             item?;
@@ -108,7 +113,8 @@ pub async fn client(codec: Codec, scenario: Scenario, addr: SocketAddr, plan: &P
         }
         Stream => {
             let mut c = VolleyClient::connect(addr, codec).await?;
-            scenario::stream_rounds(plan, gate, &mut c, async |c: &mut VolleyClient, n| c.count(n).await).await
+            let window = plan.window;
+            scenario::stream_rounds(plan, gate, &mut c, async |c: &mut VolleyClient, n| c.count(n, window).await).await
         }
         Wire => scenario::wire_calls(plan, gate, &mut VolleyClient::connect(addr, codec).await?).await,
         Idle => {
