@@ -96,6 +96,10 @@ pub(crate) struct ConnShared {
     pub queued_notifications: Arc<AtomicUsize>,
     pub dropped_notifications: AtomicUsize,
     pub closed: CancellationToken,
+    /// What a new incoming call's entry holds between the table accepting its `CALL` and
+    /// `incoming::accept` routing it (in the same step); shared, so that brief stand-in
+    /// costs no allocation per call.
+    pub placeholder: Slot,
     pub subscriptions: Mutex<crate::topics::Subscriptions>,
     /// Shared states whose patches were dropped for a full queue: the peer gets a full
     /// replacement once the queue drains.
@@ -284,6 +288,7 @@ where
         queued_notifications: Arc::new(AtomicUsize::new(0)),
         dropped_notifications: AtomicUsize::new(0),
         closed: CancellationToken::new(),
+        placeholder: Slot::default(),
         subscriptions: Mutex::new(Default::default()),
         stale_states: Mutex::new(Default::default()),
     });

@@ -103,7 +103,7 @@ fn on_bytes(conn: &Arc<ConnShared>, bytes: Bytes) {
 }
 
 fn on_frame(conn: &Arc<ConnShared>, frame: Frame) {
-    let verdict = conn.table.lock().unwrap().receive(&frame, Default::default);
+    let verdict = conn.table.lock().unwrap().receive(&frame, || conn.placeholder.clone());
     match verdict {
         Verdict::NewCall => incoming::accept(conn, frame),
         Verdict::Deliver => deliver(conn, frame),
