@@ -116,9 +116,26 @@ impl Encoding {
 
     /// Encodes a value. Structs become maps with field names in both encodings.
     pub fn encode_value<T: Serialize + ?Sized>(self, value: &T) -> Result<Payload, ValueError> {
-        let mut out = Vec::with_capacity(32);
-        self.encode_value_into(value, &mut out)?;
-        Ok(Payload(Bytes::from(out)))
+        // Encoded into a per-thread scratch buffer and copied out at its exact size: one
+        // allocation per value, where a fresh `Vec` costs one to three (its growth, and
+        // `Bytes`' header for a `Vec` with spare capacity).
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        SCRATCH.with(|scratch| {
+            // A `Serialize` impl that itself encodes a value finds the buffer in use.
+            let Ok(mut out) = scratch.try_borrow_mut() else {
+                let mut out = Vec::new();
+                self.encode_value_into(value, &mut out)?;
+                return Ok(Payload(Bytes::from(out)));
+            };
+            out.clear();
+            let encoded = self.encode_value_into(value, &mut out).map(|()| Payload(Bytes::copy_from_slice(&out)));
+            if out.capacity() > 64 << 10 {
+                *out = Vec::new();
+            }
+            encoded
+        })
     }
 
     /// Appends an encoded value to `out`.
