@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 
+use bytes::Bytes;
 use futures_util::{Sink, SinkExt};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
@@ -15,6 +16,10 @@ use crate::protocol::{Encoding, Frame};
 
 /// Frames encoded per flush at most, so one flush never holds the socket for long.
 const MAX_BATCH: usize = 512;
+
+/// The encoding buffer is dropped after a flush when a large frame has grown it past
+/// this, so an idle connection does not keep it.
+const KEEP_BUFFER: usize = 16 << 10;
 
 /// A queue that has grown past this many slots gives its memory back once it is empty,
 /// so a connection that once had a burst does not keep the burst's buffer while idle.
@@ -108,6 +113,7 @@ where
     let encoding = conn.info.encoding;
     let mut permits = Vec::new();
     let mut batch: VecDeque<Out> = VecDeque::new();
+    let mut buf = Vec::new();
     'outer: while conn.out.take_all(&mut batch).await {
         let mut n = 0;
         let mut waited = false;
@@ -141,7 +147,7 @@ where
                     f
                 }
             };
-            if sink.feed(message(encoding, &frame)).await.is_err() {
+            if sink.feed(message(encoding, &frame, &mut buf)).await.is_err() {
                 break 'outer;
             }
             n += 1;
@@ -160,6 +166,9 @@ where
         if batch.capacity() > KEEP_SLOTS {
             batch = VecDeque::new();
         }
+        if buf.capacity() > KEEP_BUFFER {
+            buf = Vec::new();
+        }
     }
     conn.out.close();
     let _ = sink.close().await;
@@ -174,18 +183,21 @@ fn answers_due(conn: &ConnShared, in_batch: usize) -> bool {
     accepted > in_batch
 }
 
-/// Encodes one frame straight into the message that carries it.
-fn message(encoding: Encoding, frame: &Frame) -> Message {
-    let mut bytes = Vec::with_capacity(size_hint(frame));
-    encoding.encode_frame(frame, &mut bytes);
+/// Encodes one frame in `buf` (reused from frame to frame) and copies it into the
+/// message that carries it: one exact-size allocation per frame. (Handing over a
+/// `Vec` with spare capacity would cost `Bytes` a second allocation for its header.)
+fn message(encoding: Encoding, frame: &Frame, buf: &mut Vec<u8>) -> Message {
+    buf.clear();
+    buf.reserve(size_hint(frame));
+    encoding.encode_frame(frame, buf);
     match encoding {
-        Encoding::MsgPack => Message::Binary(bytes.into()),
+        Encoding::MsgPack => Message::Binary(Bytes::copy_from_slice(buf)),
         Encoding::Json => {
             // The JSON encoder only writes valid UTF-8 (escaped strings and payloads that
             // were valid JSON text), so this check never fails in practice.
-            match String::from_utf8(bytes) {
+            match std::str::from_utf8(buf) {
                 Ok(s) => Message::Text(Utf8Bytes::from(s)),
-                Err(e) => Message::Binary(e.into_bytes().into()),
+                Err(_) => Message::Binary(Bytes::copy_from_slice(buf)),
             }
         }
     }
