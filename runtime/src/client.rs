@@ -80,7 +80,12 @@ impl ClientBuilder {
             let value = HeaderValue::from_str(v).map_err(|e| Error::new(ErrorCode::BAD_FRAME, format!("bad header value: {e}")))?;
             request.headers_mut().insert(name, value);
         }
-        let config = WebSocketConfig::default().write_buffer_size(0).max_message_size(Some(64 << 20));
+        // Frames wait in tungstenite's write buffer until the writer flushes once per
+        // batch: with a zero-sized buffer each CALL left in its own write and segment.
+        let config = WebSocketConfig::default()
+            .read_buffer_size(4096)
+            .write_buffer_size(64 << 10)
+            .max_message_size(Some(64 << 20));
         let (ws, response) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
             .await
             .map_err(|e| Error::connection(format!("could not connect to {}: {e}", self.url)))?;
