@@ -120,6 +120,29 @@ fn slot(conn: &ConnShared, id: CallId) -> Option<super::Slot> {
 
 fn deliver(conn: &ConnShared, frame: Frame) {
     let Some(id) = frame.call_id() else { return };
+    // A running stream's items and credit are handled in place, under one look-up,
+    // instead of copying the call's slot for every frame. (Items for a call we serve go
+    // the long way: a hook may run on them, and it must not run under the table's lock.)
+    let frame = {
+        let table = conn.table.lock().unwrap();
+        let Some(entry) = table.get(id) else { return };
+        let slot = &entry.slot;
+        match frame {
+            Frame::Item { value, .. } if slot.call.is_none() => {
+                if let Some(inbox) = &slot.inbox {
+                    let _ = inbox.send(InEvent::Item(value));
+                }
+                return;
+            }
+            Frame::Credit { n, .. } => {
+                if let Some(credit) = &slot.credit {
+                    credit.add_permits((n as usize).min(tokio::sync::Semaphore::MAX_PERMITS - credit.available_permits()));
+                }
+                return;
+            }
+            other => other,
+        }
+    };
     let Some(slot) = slot(conn, id) else { return };
     match frame {
         Frame::Item { value, .. } => {
@@ -149,11 +172,6 @@ fn deliver(conn: &ConnShared, frame: Frame) {
                 }
             }
         },
-        Frame::Credit { n, .. } => {
-            if let Some(credit) = &slot.credit {
-                credit.add_permits((n as usize).min(tokio::sync::Semaphore::MAX_PERMITS - credit.available_permits()));
-            }
-        }
         Frame::Stop { .. } => slot.stop.cancel(),
         Frame::Warning { warning, .. } => {
             tracing::debug!(conn = conn.info.id, call = id, code = %warning.code, "warning from peer: {}", warning.message);
