@@ -8,7 +8,8 @@
 #      examples/<name>/sdk/typescript,
 #   5. type-checks each SDK with `tsc --strict --noEmit`,
 #   6. runs the suites with `node --test`: the fixture SDK against a fake server, and
-#      each example's SDK against its running server, in both encodings.
+#      each example's SDK against its running server, in both encodings, and the
+#      README's TypeScript snippets (compiled with `tsc --strict`) against the servers.
 #
 #   bash tests/typescript/run.sh --update-sdks
 #      rewrites the checked-in example SDKs from the servers instead of failing on a
@@ -113,6 +114,14 @@ for name in "${examples[@]}"; do
 JSON
   ./node_modules/.bin/tsc -p "dist/tsconfig.$name.json"
 done
+# The README's snippets (compiled and run by the test itself) need both servers.
+if [[ ${#examples[@]} == 2 ]]; then
+  cat > dist/tsconfig.readme.json <<JSON
+{ "extends": "../tsconfig.json", "compilerOptions": { "rootDir": "..", "outDir": "." },
+  "include": ["../src/examples/readme.test.ts"] }
+JSON
+  ./node_modules/.bin/tsc -p dist/tsconfig.readme.json
+fi
 
 step "node --test"
 node --test "dist/src/"
