@@ -194,6 +194,20 @@ async fn windowed(server: &ServerProc, system: System, scenario: Scenario, s: &S
     Ok(Window { report, server_cpu: cpu_stop.since(&cpu_go), segments })
 }
 
+/// Runs `s.repeats` measured windows, each with a fresh client process, and keeps the
+/// one with the median rate, so that a burst of other work on the machine during one
+/// window does not decide the figure. All figures of a scenario come from that window.
+async fn median_window(server: &ServerProc, system: System, scenario: Scenario, s: &Settings, cores: Cores) -> anyhow::Result<Window> {
+    let mut windows = Vec::new();
+    for _ in 0..s.repeats.max(1) {
+        windows.push(windowed(server, system, scenario, s, cores).await?);
+    }
+    let rate = |w: &Window| w.report.ops as f64 / w.report.secs.max(1e-9);
+    windows.sort_by(|a, b| rate(a).total_cmp(&rate(b)));
+    let mid = windows.len() / 2;
+    Ok(windows.swap_remove(mid))
+}
+
 fn per_op(segs: Option<Segments>, ops: u64) -> Option<SegmentsPerOp> {
     segs.map(|s| SegmentsPerOp { from_server: s.out as f64 / ops as f64, to_server: s.into as f64 / ops as f64 })
 }
@@ -203,7 +217,7 @@ fn us_per_op(cpu: CpuTime, ops: u64) -> f64 {
 }
 
 async fn unary(server: &ServerProc, system: System, s: &Settings, cores: Cores) -> anyhow::Result<Unary> {
-    let Window { report: rep, server_cpu, segments } = windowed(server, system, Scenario::Unary, s, cores).await?;
+    let Window { report: rep, server_cpu, segments } = median_window(server, system, Scenario::Unary, s, cores).await?;
     let lat = rep.latency.unwrap_or_default();
     let u = Unary {
         calls: rep.ops,
@@ -220,7 +234,7 @@ async fn unary(server: &ServerProc, system: System, s: &Settings, cores: Cores) 
 }
 
 async fn throughput(server: &ServerProc, system: System, scenario: Scenario, s: &Settings, cores: Cores) -> anyhow::Result<Throughput> {
-    let Window { report: rep, server_cpu, segments } = windowed(server, system, scenario, s, cores).await?;
+    let Window { report: rep, server_cpu, segments } = median_window(server, system, scenario, s, cores).await?;
     let t = Throughput {
         ops: rep.ops,
         per_sec: rep.ops as f64 / rep.secs,

@@ -374,7 +374,7 @@ pub fn markdown(run: &Run) -> String {
     );
     let _ = writeln!(
         md,
-        "Each throughput figure is the count over a {} s window after a {} s warm-up. Calls are \
+        "Each throughput figure is the count over a {} s window after a {} s warm-up{}. Calls are \
          `add(a, b)` on `i64`; the stream sends {} small integers per call. Bytes on the wire are \
          counted on the TCP stream by a proxy over {} sequential calls, WebSocket framing \
          (2-byte header, 4-byte client mask) included. Idle memory is the server's resident \
@@ -384,6 +384,15 @@ pub fn markdown(run: &Run) -> String {
          `/proc/<pid>/stat`, client from `getrusage`) divided by the calls made. {}\n",
         s.secs,
         s.warmup_secs,
+        if s.repeats > 1 {
+            format!(
+                "; each scenario is measured {} times, each time with a fresh client process, and the window with the \
+                 median rate is reported (all of that scenario's figures come from that one window)",
+                s.repeats
+            )
+        } else {
+            String::new()
+        },
         s.stream_items,
         s.wire_calls,
         s.idle_conns.first().copied().unwrap_or(0),

@@ -7,6 +7,8 @@ use std::time::Duration;
 pub struct Settings {
     /// Measured window per scenario, seconds.
     pub secs: f64,
+    /// Measured windows per scenario; the one with the median rate is reported.
+    pub repeats: usize,
     /// Warm-up before each measured window, seconds.
     pub warmup_secs: f64,
     /// Calls in flight in the pipelined scenario.
@@ -28,9 +30,9 @@ impl Settings {
     /// The settings of a `--quick` run (under two minutes) or a full one.
     pub fn new(quick: bool) -> Settings {
         if quick {
-            Settings { secs: 1.5, warmup_secs: 0.3, depth: 64, stream_items: 10_000, wire_calls: 1_000, idle_conns: vec![1, 1_000, 10_000], settle_ms: 300, stream_window: None }
+            Settings { secs: 1.5, repeats: 1, warmup_secs: 0.3, depth: 64, stream_items: 10_000, wire_calls: 1_000, idle_conns: vec![1, 1_000, 10_000], settle_ms: 300, stream_window: None }
         } else {
-            Settings { secs: 5.0, warmup_secs: 1.0, depth: 64, stream_items: 10_000, wire_calls: 10_000, idle_conns: vec![1, 1_000, 10_000], settle_ms: 1_000, stream_window: None }
+            Settings { secs: 3.0, repeats: 3, warmup_secs: 0.5, depth: 64, stream_items: 10_000, wire_calls: 10_000, idle_conns: vec![1, 1_000, 10_000], settle_ms: 1_000, stream_window: None }
         }
     }
 
