@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# End-to-end tests of the generated TypeScript SDK in a real browser: headless Chromium.
+#
+#   1. makes sure Debian's chromium is installed (installs it with apt-get when run as
+#      root; otherwise says how),
+#   2. installs the npm dependencies (npm ci),
+#   3. builds the example servers and starts them on free ports,
+#   4. compiles the checked-in SDKs examples/{calculator,streams}/sdk/typescript and the
+#      test page (page/) to plain ES modules with tsc, into build/www,
+#   5. runs test/browser.test.mjs with `node --test`: it serves build/www from a small
+#      static HTTP server, loads the page in headless Chromium, has it drive both
+#      servers over the browser's native WebSocket in both encodings, and asserts on
+#      what the page reports and on the frames Chromium saw.
+#
+# Exits non-zero on any failure. Servers it starts are stopped on exit; the browser is
+# closed by the test.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$here"
+
+chromium=/usr/bin/chromium
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+step() { printf '\n== %s\n' "$*"; }
+
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# Waits until http://127.0.0.1:$1/healthz answers, or the server's process is gone.
+wait_for() {
+  local port=$1 pid=$2
+  for _ in $(seq 1 300); do
+    if node -e 'fetch("http://127.0.0.1:'"$port"'/healthz").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))'; then
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || { echo "server on port $port exited" >&2; return 1; }
+    sleep 0.2
+  done
+  echo "server on port $port did not start" >&2
+  return 1
+}
+
+step "chromium"
+if [[ ! -x $chromium ]]; then
+  if [[ $(id -u) == 0 ]]; then
+    echo "$chromium is missing: installing Debian's chromium package"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+  else
+    echo "$chromium is missing. These tests need Debian's chromium package; install it with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium" >&2
+    exit 1
+  fi
+fi
+[[ -x $chromium ]] || { echo "$chromium is still missing after installing chromium" >&2; exit 1; }
+"$chromium" --version 2>/dev/null || true
+
+step "npm ci"
+npm ci --no-audit --no-fund
+
+step "cargo build: calculator streams"
+(cd "$root" && nice -n 10 cargo build --quiet -p calculator -p streams)
+target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+
+for name in calculator streams; do
+  port="$(free_port)"
+  "$target_dir/debug/$name" --addr "127.0.0.1:$port" > "/tmp/volley-browser-$name.log" 2>&1 &
+  pids+=("$!")
+  wait_for "$port" "$!"
+  upper="$(echo "$name" | tr '[:lower:]' '[:upper:]')"
+  export "VOLLEY_${upper}_URL=ws://127.0.0.1:$port/"
+  echo "$name: ws://127.0.0.1:$port/"
+done
+
+step "tsc: the example SDKs and the test page to ES modules"
+rm -rf build
+./node_modules/.bin/tsc -p tsconfig.json
+
+step "node --test (headless Chromium)"
+node --test test/browser.test.mjs
+echo "browser suite passed"
