@@ -63,7 +63,7 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
         stop: stop.clone(),
         deadline: options.timeout_ms.map(|ms| Instant::now() + Duration::from_millis(ms)),
     });
-    let slot = Slot { inbox: inbox_tx, cancel, stop, credit: credit.clone(), call: Some(call.clone()), warnings: Default::default() };
+    let slot = Slot { inbox: inbox_tx, cancel, stop, credit: credit.clone(), call: Some(call.clone()), warnings: None };
     {
         let mut table = conn.table.lock().unwrap();
         table.route(id, shape, slot);

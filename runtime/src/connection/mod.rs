@@ -74,9 +74,10 @@ pub(crate) struct Slot {
     pub credit: Option<Arc<Semaphore>>,
     /// For incoming calls: the handler's context, to merge client metadata into.
     pub call: Option<Arc<CallShared>>,
-    /// Warnings passed to the inbox so far; past `MAX_WARNINGS` they are only logged,
-    /// so a peer cannot grow an unread inbox with them.
-    pub warnings: Arc<std::sync::atomic::AtomicUsize>,
+    /// For calls this end made: warnings passed to the inbox so far; past
+    /// `MAX_WARNINGS` they are only logged, so a peer cannot grow an unread inbox with
+    /// them. Calls this end serves only log the caller's warnings.
+    pub warnings: Option<Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 /// Metadata entries a call's client metadata may hold; a peer that sends more in `META`

@@ -98,7 +98,7 @@ impl Peer {
             stop: CancellationToken::new(),
             credit: shape.caller_streams().then(|| Arc::new(Semaphore::new(0))),
             call: None,
-            warnings: Default::default(),
+            warnings: Some(Default::default()),
         };
         let frame_options = protocol::CallOptions {
             metadata: options.metadata.clone(),

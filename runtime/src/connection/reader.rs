@@ -175,9 +175,10 @@ fn deliver(conn: &ConnShared, frame: Frame) {
         Frame::Stop { .. } => slot.stop.cancel(),
         Frame::Warning { warning, .. } => {
             tracing::debug!(conn = conn.info.id, call = id, code = %warning.code, "warning from peer: {}", warning.message);
-            let seen = slot.warnings.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if let (Some(inbox), true) = (&slot.inbox, seen < crate::streaming::MAX_WARNINGS) {
-                let _ = inbox.send(InEvent::Warning(wire_error(warning, conn.info.encoding)));
+            if let (Some(inbox), Some(seen)) = (&slot.inbox, &slot.warnings) {
+                if seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < crate::streaming::MAX_WARNINGS {
+                    let _ = inbox.send(InEvent::Warning(wire_error(warning, conn.info.encoding)));
+                }
             }
         }
         _ => {}
