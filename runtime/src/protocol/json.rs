@@ -295,7 +295,14 @@ fn plain_str(text: &str) -> Option<&str> {
 }
 
 pub(crate) fn decode_frame(buf: &Bytes) -> Result<Frame, DecodeError> {
-    let elems: Elems = serde_json::from_slice(buf).map_err(|e| {
+    // Text frames arrive as UTF-8: checking the whole frame once lets serde_json hand
+    // out each raw element without checking its bytes again. Anything else takes the
+    // byte path, which words the error.
+    let parsed = match std::str::from_utf8(buf) {
+        Ok(text) => serde_json::from_str::<Elems>(text),
+        Err(_) => serde_json::from_slice::<Elems>(buf),
+    };
+    let elems = parsed.map_err(|e| {
         let (kind, id) = peek_head(buf);
         DecodeError { kind, id, reason: format!("not a JSON array: {e}") }
     })?;
