@@ -119,18 +119,42 @@ pub fn serve(system: System, addr: SocketAddr, cpu: Option<usize>) -> anyhow::Re
 
 /// Runs one client scenario of `system` against the server at `addr`.
 pub fn client(system: System, scenario: Scenario, addr: SocketAddr, plan: &Plan) -> anyhow::Result<ClientReport> {
-    // Every client runs on a single-threaded runtime on its own core.
+    // Every client runs on a single-threaded runtime on its own core, in a spawned task
+    // as an application's code would: a future driven by `block_on` itself costs an
+    // extra poll of the I/O driver each time one of the client's own tasks wakes it.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let mut gate = Gate::new();
-    rt.block_on(async {
-        match system {
-            System::VolleyJson => volley::client(volley::Codec::Json, scenario, addr, plan, &mut gate).await,
-            System::VolleyMsgPack => volley::client(volley::Codec::MsgPack, scenario, addr, plan, &mut gate).await,
-            System::Handwritten => handwritten::client(scenario, addr, plan, &mut gate).await,
-            System::RawEcho => raw_echo::client(scenario, addr, plan, &mut gate).await,
-            System::Jsonrpsee => jsonrpsee::client(scenario, addr, plan, &mut gate).await,
-            System::Tarpc => tarpc::client(scenario, addr, plan, &mut gate).await,
-            System::Juggler => juggler::client(scenario, addr, plan, &mut gate).await,
-        }
+    let plan = plan.clone();
+    rt.block_on(async move {
+        tokio::spawn(SameThread(async move {
+            let mut gate = Gate::new();
+            let plan = &plan;
+            match system {
+                System::VolleyJson => volley::client(volley::Codec::Json, scenario, addr, plan, &mut gate).await,
+                System::VolleyMsgPack => volley::client(volley::Codec::MsgPack, scenario, addr, plan, &mut gate).await,
+                System::Handwritten => handwritten::client(scenario, addr, plan, &mut gate).await,
+                System::RawEcho => raw_echo::client(scenario, addr, plan, &mut gate).await,
+                System::Jsonrpsee => jsonrpsee::client(scenario, addr, plan, &mut gate).await,
+                System::Tarpc => tarpc::client(scenario, addr, plan, &mut gate).await,
+                System::Juggler => juggler::client(scenario, addr, plan, &mut gate).await,
+            }
+        }))
+        .await?
     })
+}
+
+/// A client future spawned on the client's current-thread runtime. The futures are made
+/// of `Send` parts, but some hold references under higher-ranked lifetimes for which
+/// the compiler cannot prove `Send`.
+struct SameThread<F>(F);
+
+// SAFETY: only ever spawned on a current-thread runtime, whose tasks are created, polled
+// and dropped on the one thread that runs it; the future never crosses threads.
+unsafe impl<F> Send for SameThread<F> {}
+
+impl<F: std::future::Future> std::future::Future for SameThread<F> {
+    type Output = F::Output;
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
+        // SAFETY: structural pinning of the only field; it is never moved out.
+        unsafe { self.map_unchecked_mut(|s| &mut s.0) }.poll(cx)
+    }
 }
