@@ -605,7 +605,7 @@ pub fn markdown(run: &Run) -> String {
          - **hat-juggler 0.7**: the Python server from PyPI (`benches/peers/juggler_server.py`), \
            driven by a Rust client that sends the same bytes as juggler's Python client. Juggler \
            has no server streams: its stream is `notify` messages sent before a request's answer.\n\n\
-         Servers use a tokio runtime with one worker thread, clients a single-threaded runtime; \
+         Servers use a tokio runtime with one worker thread, clients a single-threaded runtime with the client code in a spawned task; \
          all sockets use `TCP_NODELAY`. Regenerate this file with the command above; \
          `--json` prints the same figures as JSON."
     );
