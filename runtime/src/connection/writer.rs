@@ -27,13 +27,17 @@ const KEEP_SLOTS: usize = 256;
 
 /// The queue between everything that sends on a connection and its writer task.
 ///
-/// Unbounded like the channel it replaces (what may be queued is bounded elsewhere:
+/// Unbounded (what may be queued is bounded elsewhere:
 /// by credit, by the pending-call permits a final frame carries, by the notice and
 /// notification counters), but it starts with no buffer at all, and the writer takes
 /// the whole queue under one lock instead of one frame at a time.
 pub(crate) struct OutQueue {
     state: Mutex<QueueState>,
 }
+
+/// The writer has stopped: the connection is closed.
+#[derive(Debug)]
+pub(crate) struct Closed;
 
 #[derive(Default)]
 struct QueueState {
@@ -47,12 +51,12 @@ impl OutQueue {
         OutQueue { state: Mutex::new(QueueState::default()) }
     }
 
-    /// Queues `out` for the writer. Fails (handing it back) once the writer has stopped.
-    pub(crate) fn send(&self, out: Out) -> Result<(), Out> {
+    /// Queues `out` for the writer. Fails (dropping it) once the writer has stopped.
+    pub(crate) fn send(&self, out: Out) -> Result<(), Closed> {
         let waker = {
             let mut s = self.state.lock().unwrap();
             if s.closed {
-                return Err(out);
+                return Err(Closed);
             }
             s.items.push_back(out);
             s.waker.take()
