@@ -50,7 +50,10 @@ pub(crate) enum Outcome {
     Error(Error),
 }
 
-type Handler = dyn Fn(Context, Payload, Option<Inbox>) -> Pin<Box<dyn Future<Output = Outcome> + Send>> + Send + Sync;
+/// A handler's outcome, once its future completes.
+type BoxedOutcome = Pin<Box<dyn Future<Output = Outcome> + Send>>;
+
+type Handler = dyn Fn(Context, Payload, Option<Inbox>) -> BoxedOutcome + Send + Sync;
 
 /// Computes a method's schemas.
 pub(crate) type SchemaFn = Arc<dyn Fn(&mut SchemaGenerator) -> MethodSchemas + Send + Sync>;
@@ -157,6 +160,59 @@ where
     Box::pin(s.map(move |item| item.and_then(|v| encode(&ctx, &v))))
 }
 
+/// What the four builders share: the definition around a handler that decodes and
+/// validates the parameters, then runs `run` with them (and the caller's stream, for
+/// shapes that have one).
+fn define<P>(
+    info: MethodInfo,
+    shape: Shape,
+    schemas: impl Fn(&mut SchemaGenerator) -> MethodSchemas + Send + Sync + 'static,
+    run: impl Fn(Context, P, Option<Inbox>) -> BoxedOutcome + Send + Sync + 'static,
+) -> MethodDef
+where
+    P: DeserializeOwned + Validate,
+{
+    MethodDef {
+        name: info.name.to_owned(),
+        docs: info.docs,
+        deprecated: info.deprecated,
+        shape,
+        schemas: Arc::new(schemas),
+        handler: Arc::new(move |ctx, params, inbox| match decode_params::<P>(&ctx, &params) {
+            Ok(p) => run(ctx, p, inbox),
+            Err(e) => Box::pin(std::future::ready(Outcome::Error(e))),
+        }),
+    }
+}
+
+/// The caller's stream of a client or bidirectional call.
+fn input<I>(ctx: &Context, inbox: Option<Inbox>) -> Streaming<I> {
+    Streaming::new(inbox.expect("calls with a caller stream get an inbox"), ctx.encoding())
+}
+
+/// A handler's final value, encoded.
+fn value_outcome<T: Serialize>(ctx: Context, fut: impl Future<Output = Result<T, Error>> + Send + 'static) -> BoxedOutcome
+where
+    T: Send + 'static,
+{
+    Box::pin(fut.map(move |r| match r.and_then(|v| encode(&ctx, &v)) {
+        Ok(v) => Outcome::Value(v),
+        Err(e) => Outcome::Error(e),
+    }))
+}
+
+/// A handler's stream, its items encoded as they are produced.
+fn stream_outcome<T, S>(ctx: Context, fut: impl Future<Output = Result<S, Error>> + Send + 'static) -> BoxedOutcome
+where
+    T: Serialize + Send + 'static,
+    S: Stream<Item = Result<T, Error>> + Send + 'static,
+{
+    Box::pin(fut.map(move |r| match r {
+        Ok(s) => Outcome::Stream(encode_items(ctx, s)),
+        Err(e) => Outcome::Error(e),
+    }))
+}
+
 /// Builds a unary method.
 pub fn unary<P, T, F, Fut>(info: MethodInfo, error_schema: ErrorSchemaFn, f: F) -> MethodDef
 where
@@ -165,31 +221,14 @@ where
     F: Fn(Context, P) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<T, Error>> + Send + 'static,
 {
-    let f = Arc::new(f);
-    MethodDef {
-        name: info.name.to_owned(),
-        docs: info.docs,
-        deprecated: info.deprecated,
-        shape: Shape::Unary,
-        schemas: Arc::new(move |g| MethodSchemas {
-            params: params_schema::<P>(g),
-            result: Some(g.subschema_for::<T>()),
-            input: None,
-            output: None,
-            error: error_schema(g),
-        }),
-        handler: Arc::new(move |ctx, params, _| {
-            let p = match decode_params::<P>(&ctx, &params) {
-                Ok(p) => p,
-                Err(e) => return Box::pin(std::future::ready(Outcome::Error(e))),
-            };
-            let fut = f(ctx.clone(), p);
-            Box::pin(fut.map(move |r| match r.and_then(|v| encode(&ctx, &v)) {
-                Ok(v) => Outcome::Value(v),
-                Err(e) => Outcome::Error(e),
-            }))
-        }),
-    }
+    let schemas = move |g: &mut SchemaGenerator| MethodSchemas {
+        params: params_schema::<P>(g),
+        result: Some(g.subschema_for::<T>()),
+        input: None,
+        output: None,
+        error: error_schema(g),
+    };
+    define(info, Shape::Unary, schemas, move |ctx, p: P, _| value_outcome(ctx.clone(), f(ctx, p)))
 }
 
 /// Builds a server-streaming method.
@@ -201,30 +240,14 @@ where
     F: Fn(Context, P) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<S, Error>> + Send + 'static,
 {
-    MethodDef {
-        name: info.name.to_owned(),
-        docs: info.docs,
-        deprecated: info.deprecated,
-        shape: Shape::ServerStream,
-        schemas: Arc::new(move |g| MethodSchemas {
-            params: params_schema::<P>(g),
-            result: None,
-            input: None,
-            output: Some(g.subschema_for::<T>()),
-            error: error_schema(g),
-        }),
-        handler: Arc::new(move |ctx, params, _| {
-            let p = match decode_params::<P>(&ctx, &params) {
-                Ok(p) => p,
-                Err(e) => return Box::pin(std::future::ready(Outcome::Error(e))),
-            };
-            let fut = f(ctx.clone(), p);
-            Box::pin(fut.map(move |r| match r {
-                Ok(s) => Outcome::Stream(encode_items(ctx, s)),
-                Err(e) => Outcome::Error(e),
-            }))
-        }),
-    }
+    let schemas = move |g: &mut SchemaGenerator| MethodSchemas {
+        params: params_schema::<P>(g),
+        result: None,
+        input: None,
+        output: Some(g.subschema_for::<T>()),
+        error: error_schema(g),
+    };
+    define(info, Shape::ServerStream, schemas, move |ctx, p: P, _| stream_outcome(ctx.clone(), f(ctx, p)))
 }
 
 /// Builds a client-streaming method.
@@ -236,31 +259,17 @@ where
     F: Fn(Context, P, Streaming<I>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<T, Error>> + Send + 'static,
 {
-    MethodDef {
-        name: info.name.to_owned(),
-        docs: info.docs,
-        deprecated: info.deprecated,
-        shape: Shape::ClientStream,
-        schemas: Arc::new(move |g| MethodSchemas {
-            params: params_schema::<P>(g),
-            result: Some(g.subschema_for::<T>()),
-            input: Some(g.subschema_for::<I>()),
-            output: None,
-            error: error_schema(g),
-        }),
-        handler: Arc::new(move |ctx, params, inbox| {
-            let p = match decode_params::<P>(&ctx, &params) {
-                Ok(p) => p,
-                Err(e) => return Box::pin(std::future::ready(Outcome::Error(e))),
-            };
-            let input = Streaming::new(inbox.expect("client streams get an inbox"), ctx.encoding());
-            let fut = f(ctx.clone(), p, input);
-            Box::pin(fut.map(move |r| match r.and_then(|v| encode(&ctx, &v)) {
-                Ok(v) => Outcome::Value(v),
-                Err(e) => Outcome::Error(e),
-            }))
-        }),
-    }
+    let schemas = move |g: &mut SchemaGenerator| MethodSchemas {
+        params: params_schema::<P>(g),
+        result: Some(g.subschema_for::<T>()),
+        input: Some(g.subschema_for::<I>()),
+        output: None,
+        error: error_schema(g),
+    };
+    define(info, Shape::ClientStream, schemas, move |ctx, p: P, inbox| {
+        let items = input(&ctx, inbox);
+        value_outcome(ctx.clone(), f(ctx, p, items))
+    })
 }
 
 /// Builds a bidirectional-streaming method.
@@ -273,31 +282,17 @@ where
     F: Fn(Context, P, Streaming<I>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<S, Error>> + Send + 'static,
 {
-    MethodDef {
-        name: info.name.to_owned(),
-        docs: info.docs,
-        deprecated: info.deprecated,
-        shape: Shape::BidiStream,
-        schemas: Arc::new(move |g| MethodSchemas {
-            params: params_schema::<P>(g),
-            result: None,
-            input: Some(g.subschema_for::<I>()),
-            output: Some(g.subschema_for::<T>()),
-            error: error_schema(g),
-        }),
-        handler: Arc::new(move |ctx, params, inbox| {
-            let p = match decode_params::<P>(&ctx, &params) {
-                Ok(p) => p,
-                Err(e) => return Box::pin(std::future::ready(Outcome::Error(e))),
-            };
-            let input = Streaming::new(inbox.expect("bidi streams get an inbox"), ctx.encoding());
-            let fut = f(ctx.clone(), p, input);
-            Box::pin(fut.map(move |r| match r {
-                Ok(s) => Outcome::Stream(encode_items(ctx, s)),
-                Err(e) => Outcome::Error(e),
-            }))
-        }),
-    }
+    let schemas = move |g: &mut SchemaGenerator| MethodSchemas {
+        params: params_schema::<P>(g),
+        result: None,
+        input: Some(g.subschema_for::<I>()),
+        output: Some(g.subschema_for::<T>()),
+        error: error_schema(g),
+    };
+    define(info, Shape::BidiStream, schemas, move |ctx, p: P, inbox| {
+        let items = input(&ctx, inbox);
+        stream_outcome(ctx.clone(), f(ctx, p, items))
+    })
 }
 
 /// Turns a stream of plain items into the fallible form the runtime drives.
