@@ -1,20 +1,17 @@
 //! Snapshots of the Python SDK rendered for the fixture schema (every type shape and
 //! the keyword fixture). Review changes with `cargo insta review`.
 
+mod common;
+
+use common::file;
+
 use volley_codegen::ir::Service;
 use volley_codegen::load;
 use volley_codegen::output::Settings;
 use volley_codegen::python;
 
 fn render(fixture: &str) -> Vec<volley_codegen::OutputFile> {
-    let path = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
-    let doc = load::load(&path).expect("fixture loads");
-    let service = Service::from_document(&doc).expect("fixture maps");
-    python::generate(&service, &Settings::new()).expect("renders")
-}
-
-fn file<'a>(files: &'a [volley_codegen::OutputFile], name: &str) -> &'a str {
-    &files.iter().find(|f| f.path.ends_with(name)).unwrap_or_else(|| panic!("no {name}")).contents
+    common::render(volley_codegen::Language::Python, fixture)
 }
 
 #[test]

@@ -1,16 +1,15 @@
 //! Snapshots of the TypeScript SDK rendered for the fixture schema (every type shape and
 //! the keyword fixture). Review changes with `cargo insta review`.
 
+mod common;
+
 use volley_codegen::ir::Service;
 use volley_codegen::load;
 use volley_codegen::output::Settings;
 use volley_codegen::typescript;
 
 fn render(fixture: &str) -> Vec<volley_codegen::OutputFile> {
-    let path = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
-    let doc = load::load(&path).expect("fixture loads");
-    let service = Service::from_document(&doc).expect("fixture maps");
-    typescript::generate(&service, &Settings::new()).expect("renders")
+    common::render(volley_codegen::Language::TypeScript, fixture)
 }
 
 #[test]

@@ -1,0 +1,19 @@
+//! Rendering a fixture schema into an SDK, shared by the snapshot tests of each language.
+#![allow(dead_code)]
+
+use volley_codegen::ir::Service;
+use volley_codegen::output::Settings;
+use volley_codegen::{cli, load, Language, OutputFile};
+
+/// The SDK of `tests/fixtures/<fixture>` in `language`, with default settings.
+pub fn render(language: Language, fixture: &str) -> Vec<OutputFile> {
+    let path = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
+    let doc = load::load(&path).expect("fixture loads");
+    let service = Service::from_document(&doc).expect("fixture maps");
+    cli::generate(language, &service, &Settings::new()).expect("renders")
+}
+
+/// The contents of the rendered file whose path ends with `name`.
+pub fn file<'a>(files: &'a [OutputFile], name: &str) -> &'a str {
+    &files.iter().find(|f| f.path.ends_with(name)).unwrap_or_else(|| panic!("no {name}")).contents
+}
