@@ -191,9 +191,9 @@ fn input<I>(ctx: &Context, inbox: Option<Inbox>) -> Streaming<I> {
 }
 
 /// A handler's final value, encoded.
-fn value_outcome<T: Serialize>(ctx: Context, fut: impl Future<Output = Result<T, Error>> + Send + 'static) -> BoxedOutcome
+fn value_outcome<T>(ctx: Context, fut: impl Future<Output = Result<T, Error>> + Send + 'static) -> BoxedOutcome
 where
-    T: Send + 'static,
+    T: Serialize + Send + 'static,
 {
     Box::pin(fut.map(move |r| match r.and_then(|v| encode(&ctx, &v)) {
         Ok(v) => Outcome::Value(v),
