@@ -22,31 +22,8 @@ cd "$here"
 
 chromium=/usr/bin/chromium
 
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-step() { printf '\n== %s\n' "$*"; }
-
-free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
-# Waits until http://127.0.0.1:$1/healthz answers, or the server's process is gone.
-wait_for() {
-  local port=$1 pid=$2
-  for _ in $(seq 1 300); do
-    if node -e 'fetch("http://127.0.0.1:'"$port"'/healthz").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))'; then
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || { echo "server on port $port exited" >&2; return 1; }
-    sleep 0.2
-  done
-  echo "server on port $port did not start" >&2
-  return 1
-}
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
 
 step "chromium"
 if [[ ! -x $chromium ]]; then
@@ -71,12 +48,7 @@ step "cargo build: calculator streams"
 target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
 
 for name in calculator streams; do
-  port="$(free_port)"
-  "$target_dir/debug/$name" --addr "127.0.0.1:$port" > "/tmp/volley-browser-$name.log" 2>&1 &
-  pids+=("$!")
-  wait_for "$port" "$!"
-  upper="$(echo "$name" | tr '[:lower:]' '[:upper:]')"
-  export "VOLLEY_${upper}_URL=ws://127.0.0.1:$port/"
+  start_example "$target_dir/debug" "$name" browser
   echo "$name: ws://127.0.0.1:$port/"
 done
 

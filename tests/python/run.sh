@@ -16,37 +16,14 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$here"
 
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-step() { printf '\n== %s\n' "$*"; }
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
 
 python="${PYTHON:-python3}"
 step "virtualenv: $here/.venv"
 [[ -x .venv/bin/python ]] || "$python" -m venv .venv
 py="$here/.venv/bin/python"
 "$py" -m pip install --quiet --disable-pip-version-check -r requirements.txt
-
-free_port() {
-  "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# Waits until http://127.0.0.1:$1/healthz answers, or the server's process is gone.
-wait_for() {
-  local port=$1 pid=$2
-  for _ in $(seq 1 300); do
-    if "$py" -c 'import sys, urllib.request; urllib.request.urlopen("http://127.0.0.1:'"$port"'/healthz", timeout=1)' 2>/dev/null; then
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || { echo "server on port $port exited" >&2; return 1; }
-    sleep 0.2
-  done
-  echo "server on port $port did not start" >&2
-  return 1
-}
 
 examples=(calculator streams)
 
@@ -64,12 +41,7 @@ step "generate: fixture schema"
 
 stale=()
 for name in "${examples[@]}"; do
-  port="$(free_port)"
-  "$target_dir/debug/$name" --addr "127.0.0.1:$port" > "/tmp/volley-py-$name.log" 2>&1 &
-  pids+=("$!")
-  wait_for "$port" "$!"
-  upper="$(echo "$name" | tr '[:lower:]' '[:upper:]')"
-  export "VOLLEY_${upper}_URL=ws://127.0.0.1:$port/"
+  start_example "$target_dir/debug" "$name" py
   step "generate: $name (from http://127.0.0.1:$port/schema)"
   "$volley" generate python --schema "http://127.0.0.1:$port/schema" --out "generated/$name" --package-name "$name-client"
   if ! diff -r "generated/$name" "$root/examples/$name/sdk/python" > "generated/$name.diff"; then

@@ -765,7 +765,7 @@ pub fn is_reserved_method(name: &str) -> bool {
 /// convention for members. A name without separators is kept as it is.
 pub fn camel(name: &str) -> String {
     let mut out = String::new();
-    for (i, word) in name.split(|c: char| c == '_' || c == '-' || c == ' ').filter(|w| !w.is_empty()).enumerate() {
+    for (i, word) in name.split(['_', '-', ' ']).filter(|w| !w.is_empty()).enumerate() {
         if i == 0 {
             out.push_str(word);
         } else {
