@@ -149,7 +149,11 @@ fn encode<T: Serialize>(ctx: &Context, value: &T) -> Result<Payload, Error> {
 
 fn params_schema<P: JsonSchema>(gen: &mut SchemaGenerator) -> Schema {
     // Inline (not a $ref): the params object is the method's own, not a shared type.
-    P::json_schema(gen)
+    let mut schema = P::json_schema(gen);
+    // Always an object schema with `properties`, even for a method without parameters
+    // (PROTOCOL.md section 9), so readers need no special case.
+    schema.ensure_object().entry("properties").or_insert_with(|| serde_json::json!({}));
+    schema
 }
 
 fn encode_items<T, S>(ctx: Context, s: S) -> ItemStream

@@ -87,11 +87,11 @@ impl Server {
                     let docs = conn.routes.shared_states.docs.lock().unwrap();
                     let mut subs = conn.subscriptions.lock().unwrap();
                     if on {
+                        // Every subscribe sends the current document in full, a repeated
+                        // one too: a client can resynchronise a state by subscribing again.
                         for name in &p.states {
-                            if !subs.states.contains(name) {
-                                if let Some(doc) = docs.get(name) {
-                                    crate::topics::enqueue_state(conn, name, &crate::shared_state::replace_all(doc));
-                                }
+                            if let Some(doc) = docs.get(name) {
+                                crate::topics::enqueue_state(conn, name, &crate::shared_state::replace_all(doc));
                             }
                         }
                         // A repeated name is one subscription, removed by one unsubscribe.
@@ -153,61 +153,94 @@ impl Server {
         Publisher(self.shared.clone())
     }
 
-    /// Serves until Ctrl-C, then shuts down gracefully.
+    /// Serves until Ctrl-C (SIGINT) or, on Unix, SIGTERM, then shuts down gracefully
+    /// (see [`Server::serve_with_shutdown`]).
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
-        self.serve_with_shutdown(listener, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+        self.serve_with_shutdown(listener, shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes, then stops accepting, lets calls in flight
-    /// finish (up to the drain timeout), and closes every connection.
+    /// Serves until `shutdown` completes, then drains: `/healthz` and new upgrades are
+    /// answered `503` (with `Retry-After`), calls in flight run to their end or until the
+    /// drain timeout, new calls on open connections get `UNAVAILABLE`, and finally every
+    /// connection is closed with WebSocket close code 1001 (going away).
     pub async fn serve_with_shutdown(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let _ = self.shared.routes.server.set(Arc::downgrade(&self.shared));
-        tokio::pin!(shutdown);
-        loop {
-            let (tcp, remote) = tokio::select! {
-                _ = &mut shutdown => break,
-                accepted = listener.accept() => match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-            };
-            let _ = tcp.set_nodelay(true);
-            let shared = self.shared.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| {
-                    let shared = shared.clone();
-                    async move { Ok::<_, Infallible>(handle(shared, req, remote)) }
-                });
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .with_upgrades();
-                if let Err(e) = conn.await {
-                    tracing::debug!("http connection ended: {e}");
-                }
-            });
+        tokio::select! {
+            _ = shutdown => {}
+            _ = accept_loop(&self.shared, &listener) => {}
         }
         self.shared.shutting_down.store(true, Ordering::SeqCst);
         self.shared.routes.draining.store(true, Ordering::SeqCst);
         let deadline = tokio::time::Instant::now() + self.drain_timeout;
-        loop {
-            let busy = self.shared.conns.lock().unwrap().values().any(|p| p.open_calls() > 0);
-            if !busy || tokio::time::Instant::now() >= deadline {
-                break;
+        let drained = async {
+            loop {
+                let busy = self.shared.conns.lock().unwrap().values().any(|p| p.open_calls() > 0);
+                if !busy || tokio::time::Instant::now() >= deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        // Keep answering while draining, so load balancers and clients see the 503s.
+        tokio::select! {
+            _ = drained => {}
+            _ = accept_loop(&self.shared, &listener) => {}
         }
         let peers: Vec<Peer> = self.shared.conns.lock().unwrap().drain().map(|(_, p)| p).collect();
-        for p in peers {
-            p.close();
+        for p in &peers {
+            p.close_with(1001, "the server is shutting down");
         }
+        // Give each peer a moment to receive its close frame; one that does not read is
+        // not waited for.
+        let closed = futures_util::future::join_all(peers.iter().map(|p| p.finished()));
+        let _ = tokio::time::timeout(CLOSE_GRACE, closed).await;
         Ok(())
+    }
+}
+
+/// Completes on SIGINT, or on SIGTERM where there is one (what process managers and
+/// container runtimes send to stop a service).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// How long a shutdown waits for connections to take their close frames.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// Accepts connections and serves HTTP on each, until dropped.
+async fn accept_loop(shared: &Arc<ServerShared>, listener: &TcpListener) {
+    loop {
+        let (tcp, remote) = match listener.accept().await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(handle(shared, req, remote)) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service).with_upgrades();
+            if let Err(e) = conn.await {
+                tracing::debug!("http connection ended: {e}");
+            }
+        });
     }
 }
 
@@ -311,6 +344,23 @@ struct NoParams {}
 
 impl crate::validate::Validate for NoParams {
     fn validate(&self, _: &mut crate::validate::Violations) {}
+}
+
+/// `Retry-After` on refusals while the server shuts down, in seconds.
+const RETRY_AFTER_SECS: &str = "5";
+
+/// An upgrade refused before it happens (PROTOCOL.md section 1): the status that fits
+/// the error's code, a `volley-error-code` header with the code, and a plain-text body.
+fn refusal(e: &Error) -> Response<Body> {
+    let status = match e.code {
+        ErrorCode::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+        ErrorCode::PERMISSION_DENIED => StatusCode::FORBIDDEN,
+        ErrorCode::UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut r = text(status, format!("volley: {}\n", e.message));
+    r.headers_mut().insert("volley-error-code", HeaderValue::from(e.code.0));
+    r
 }
 
 fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
@@ -421,16 +471,13 @@ fn upgrade(shared: Arc<ServerShared>, mut req: Request<Incoming>, remote: Socket
         return text(StatusCode::BAD_REQUEST, "volley: missing Sec-WebSocket-Key\n");
     };
     if shared.shutting_down.load(Ordering::SeqCst) {
-        return text(StatusCode::SERVICE_UNAVAILABLE, "volley: shutting down\n");
+        let mut r = refusal(&Error::new(ErrorCode::UNAVAILABLE, "the server is shutting down; retry on another connection"));
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        return r;
     }
     let remote = if shared.trust_forwarded { forwarded_addr(&req).or(Some(remote)) } else { Some(remote) };
     if let Err(e) = shared.routes.hooks.before_connection(req.headers(), remote) {
-        let status = match e.code {
-            ErrorCode::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
-            ErrorCode::PERMISSION_DENIED => StatusCode::FORBIDDEN,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        return text(status, format!("volley: {}\n", e.message));
+        return refusal(&e);
     }
     let headers = detached(std::mem::take(req.headers_mut()));
     let on_upgrade = hyper::upgrade::on(req);

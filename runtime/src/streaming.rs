@@ -143,7 +143,8 @@ impl<T: DeserializeOwned> Stream for Streaming<T> {
                     let index = this.received;
                     this.received += 1;
                     let item = this.encoding.decode_value::<T>(p.as_bytes()).map_err(|e| {
-                        Error::new(crate::ErrorCode::INVALID_PARAMS, format!("stream item {index} does not fit: {e}"))
+                        let path = crate::protocol::join_path(&format!("[{index}]"), &e.path);
+                        Error::invalid_params(vec![crate::validate::FieldError { path, message: e.message }])
                     });
                     let item = match (item, this.check) {
                         (Ok(item), Some(check)) => {

@@ -33,6 +33,9 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
         };
         return reject(error);
     };
+    if let Err(e) = check_client_metadata(&options.metadata) {
+        return reject(e);
+    }
     if conn.routes.draining.load(std::sync::atomic::Ordering::Relaxed) {
         return reject(Error::new(ErrorCode::UNAVAILABLE, "the server is shutting down; retry on another connection"));
     }
@@ -82,6 +85,22 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
     tokio::spawn(run(conn, def.clone(), ctx, params, inbox, credit, permit));
 }
 
+/// Client metadata a caller may send (PROTOCOL.md section 6): at most
+/// `MAX_METADATA_ENTRIES` entries, and no key in the reserved `volley-` space.
+fn check_client_metadata(metadata: &Metadata) -> Result<(), Error> {
+    if metadata.len() > super::MAX_METADATA_ENTRIES {
+        return Err(Error::new(
+            ErrorCode::PROTOCOL_VIOLATION,
+            format!("more than {} client metadata entries on one call", super::MAX_METADATA_ENTRIES),
+        ));
+    }
+    if let Some(key) = metadata.keys().find(|k| k.starts_with("volley-")) {
+        let shown: String = key.chars().take(64).collect();
+        return Err(Error::new(ErrorCode::PROTOCOL_VIOLATION, format!("client metadata key `{shown}` is in the reserved `volley-` space")));
+    }
+    Ok(())
+}
+
 /// Client metadata arriving during a call: merged into the handler's view.
 pub(super) fn more_metadata(conn: &ConnShared, call: &Arc<CallShared>, mut metadata: Metadata) {
     if let Err(e) = conn.routes.hooks.before_request_metadata(&Context(call.clone()), &mut metadata) {
@@ -90,12 +109,8 @@ pub(super) fn more_metadata(conn: &ConnShared, call: &Arc<CallShared>, mut metad
     }
     let mut merged = call.metadata.lock().unwrap();
     merged.extend(metadata);
-    if merged.len() > super::MAX_METADATA_ENTRIES {
+    if let Err(e) = check_client_metadata(&merged) {
         drop(merged);
-        let e = Error::new(
-            ErrorCode::PROTOCOL_VIOLATION,
-            format!("more than {} client metadata entries on one call", super::MAX_METADATA_ENTRIES),
-        );
         super::reader::end_call(conn, crate::protocol::Ended::AsCallee(call.id), &e);
     }
 }
@@ -206,8 +221,13 @@ fn send_leading(conn: &ConnShared, ctx: &Context) {
     }
 }
 
-/// Sends a handler's stream, one credit per item; stops after the current item when the
-/// caller asks to stop.
+/// Sends a handler's stream, one credit per item.
+///
+/// The next item is produced before its credit is taken, so a stream that ends while
+/// the caller's credit is 0 still sends its `END` (which needs no credit); the server
+/// holds at most that one produced item while it waits. After a `STOP` the handler is
+/// polled once more, so it can see [`Context::is_stopping`] and end with its trailers;
+/// an item it produces then anyway, or one still waiting for credit, is dropped.
 async fn drive<F: std::future::Future<Output = ()> + Unpin>(
     conn: &ConnShared,
     ctx: &Context,
@@ -221,19 +241,7 @@ async fn drive<F: std::future::Future<Output = ()> + Unpin>(
     let stop = ctx.0.stop.clone();
     let mut first = true;
     loop {
-        if stop.is_cancelled() {
-            return Step::Ended;
-        }
-        let permit = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => return Step::Cancelled,
-            _ = &mut *sleep => return Step::Deadline,
-            _ = stop.cancelled() => return Step::Ended,
-            p = credit.acquire() => p,
-        };
-        if let Ok(p) = permit {
-            p.forget();
-        }
+        let stopped = stop.is_cancelled();
         let next = AssertUnwindSafe(items.next()).catch_unwind();
         let item = tokio::select! {
             biased;
@@ -241,22 +249,38 @@ async fn drive<F: std::future::Future<Output = ()> + Unpin>(
             _ = &mut *sleep => return Step::Deadline,
             item = next => item,
         };
-        match item {
-            Ok(Some(Ok(mut value))) => {
-                if first {
-                    send_leading(conn, ctx);
-                    first = false;
-                }
-                if let Err(e) = conn.routes.hooks.before_response_message(ctx, &mut value) {
-                    return Step::Done(Outcome::Error(e));
-                }
-                if !conn.send_for_call(id, Frame::Item { id, value }) {
-                    return Step::Cancelled;
-                }
-            }
+        let mut value = match item {
+            Ok(Some(Ok(value))) => value,
             Ok(Some(Err(e))) => return Step::Done(Outcome::Error(e)),
             Ok(None) => return Step::Ended,
             Err(panic) => return Step::Done(Outcome::Error(panicked(ctx, panic))),
+        };
+        if stopped {
+            return Step::Ended;
+        }
+        match credit.try_acquire() {
+            Ok(permit) => permit.forget(),
+            Err(_) => tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Step::Cancelled,
+                _ = &mut *sleep => return Step::Deadline,
+                _ = stop.cancelled() => continue,
+                p = credit.acquire() => {
+                    if let Ok(p) = p {
+                        p.forget();
+                    }
+                }
+            },
+        }
+        if first {
+            send_leading(conn, ctx);
+            first = false;
+        }
+        if let Err(e) = conn.routes.hooks.before_response_message(ctx, &mut value) {
+            return Step::Done(Outcome::Error(e));
+        }
+        if !conn.send_for_call(id, Frame::Item { id, value }) {
+            return Step::Cancelled;
         }
     }
 }

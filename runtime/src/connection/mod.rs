@@ -58,7 +58,8 @@ pub(crate) enum Out {
     Final(Frame, Option<OwnedSemaphorePermit>),
     Notification(Frame),
     Notice(Frame),
-    Close,
+    /// Stop writing: send this close frame (if any), then close the socket.
+    Close(Option<tokio_tungstenite::tungstenite::protocol::CloseFrame>),
 }
 
 /// What the connection keeps per open call.
@@ -97,6 +98,8 @@ pub(crate) struct ConnShared {
     pub queued_notifications: Arc<AtomicUsize>,
     pub dropped_notifications: AtomicUsize,
     pub closed: CancellationToken,
+    /// Cancelled once the writer has stopped and the socket is closed.
+    pub finished: CancellationToken,
     /// What a new incoming call's entry holds between the table accepting its `CALL` and
     /// `incoming::accept` routing it (in the same step); shared, so that brief stand-in
     /// costs no allocation per call.
@@ -167,7 +170,16 @@ impl ConnShared {
                 let _ = inbox.send(InEvent::Error(crate::Error::connection(reason.to_owned()), Metadata::new()));
             }
         }
-        let _ = self.out.send(Out::Close);
+        let _ = self.out.send(Out::Close(None));
+    }
+
+    /// Closes the connection with a WebSocket close frame carrying `code` and `reason`,
+    /// after whatever is already queued. Open calls fail as with [`ConnShared::shut`].
+    pub fn close_with(&self, code: u16, reason: &str) {
+        use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+        let frame = CloseFrame { code: code.into(), reason: reason.to_owned().into() };
+        let _ = self.out.send(Out::Close(Some(frame)));
+        self.shut(reason);
     }
 }
 
@@ -234,6 +246,16 @@ impl Peer {
         self.0.shut("the connection was closed");
     }
 
+    /// Closes the connection with a WebSocket close frame (`code`, `reason`).
+    pub(crate) fn close_with(&self, code: u16, reason: &str) {
+        self.0.close_with(code, reason);
+    }
+
+    /// Completes once the socket is closed and nothing more will be written to it.
+    pub(crate) async fn finished(&self) {
+        self.0.finished.cancelled().await
+    }
+
     /// Sends a one-way notification on `topic` to this peer, subscribed or not. When
     /// this end's notification queue for the peer is full (it does not read), the
     /// notification is dropped and the peer told with a `DATA_LOSS` warning later.
@@ -289,6 +311,7 @@ where
         queued_notifications: Arc::new(AtomicUsize::new(0)),
         dropped_notifications: AtomicUsize::new(0),
         closed: CancellationToken::new(),
+        finished: CancellationToken::new(),
         placeholder: Slot::default(),
         subscriptions: Mutex::new(Default::default()),
         stale_states: Mutex::new(Default::default()),

@@ -52,19 +52,33 @@ where
 fn refuse(conn: &ConnShared, kind: Option<FrameKind>, id: Option<CallId>, code: ErrorCode, message: String, data: Option<serde_json::Value>) {
     let error = Error { code, message, data };
     if let Some(id) = id.filter(|id| *id != 0) {
-        // A broken CALL from the peer: fail that call so the caller is not left waiting.
         if kind == Some(FrameKind::Call) && !conn.role.owns(id) {
-            conn.notice(conn.error_frame(id, &error, Metadata::new()));
+            // A broken CALL uses up its id when the id is fresh, and is answered on it so
+            // the caller is not left waiting. One whose id is not fresh is a duplicate: the
+            // call already open under that id (if any) goes on and answers once.
+            if conn.table.lock().unwrap().claim_peer_id(id) {
+                conn.notice(conn.error_frame(id, &error, Metadata::new()));
+            } else {
+                let duplicate = Error::new(ErrorCode::DUPLICATE_CALL_ID, format!("call id {id} is not above the highest id used so far"))
+                    .with_data(violation_data(id, FrameKind::Call));
+                conn.notice(conn.error_frame(0, &duplicate, Metadata::new()));
+            }
             return;
         }
         // A broken frame on an open call: the call cannot go on without it.
         let entry = conn.table.lock().unwrap().get(id).map(|e| e.outbound);
-        if let Some(outbound) = entry {
+        if let (Some(outbound), false) = (entry, kind == Some(FrameKind::Call)) {
             end_call(conn, if outbound { Ended::AsCaller(id) } else { Ended::AsCallee(id) }, &error);
             return;
         }
     }
     conn.notice(conn.error_frame(0, &error, Metadata::new()));
+}
+
+/// The data of `PROTOCOL_VIOLATION`, `UNKNOWN_CALL` and `DUPLICATE_CALL_ID` errors: the
+/// offending frame's id and kind (PROTOCOL.md section 7).
+fn violation_data(id: CallId, kind: FrameKind) -> serde_json::Value {
+    serde_json::json!({ "id": id, "frame": kind.name() })
 }
 
 fn wrong_encoding(conn: &ConnShared, bytes: &[u8], what: &str) {
@@ -172,7 +186,14 @@ fn deliver(conn: &ConnShared, frame: Frame) {
                 }
             }
         },
-        Frame::Stop { .. } => slot.stop.cancel(),
+        Frame::Stop { .. } => {
+            slot.stop.cancel();
+            // A bidirectional handler's input ends with a stop too: the callee's `END`
+            // that the stop asks for closes the call in both directions.
+            if let (Some(_), Some(_), Some(inbox)) = (&slot.call, &slot.credit, &slot.inbox) {
+                let _ = inbox.send(InEvent::End(Metadata::new()));
+            }
+        }
         Frame::Warning { warning, .. } => {
             tracing::debug!(conn = conn.info.id, call = id, code = %warning.code, "warning from peer: {}", warning.message);
             if let (Some(inbox), Some(seen)) = (&slot.inbox, &slot.warnings) {
@@ -215,13 +236,10 @@ pub(crate) fn wire_error(body: ErrorBody, encoding: Encoding) -> Error {
 }
 
 fn violation(conn: &ConnShared, v: Violation) {
-    let error = Error::new(v.code, v.message.clone());
+    let error = Error::new(v.code, v.message.clone()).with_data(violation_data(v.id, v.kind));
     match v.ended {
         Some(ended) => end_call(conn, ended, &error),
-        None => {
-            let data = serde_json::json!({ "id": v.id, "frame": v.kind.name() });
-            conn.notice(conn.error_frame(0, &error.with_data(data), Metadata::new()));
-        }
+        None => conn.notice(conn.error_frame(0, &error, Metadata::new())),
     }
 }
 

@@ -118,6 +118,7 @@ where
     let mut permits = Vec::new();
     let mut batch: VecDeque<Out> = VecDeque::new();
     let mut buf = Vec::new();
+    let mut close_frame = None;
     'outer: while conn.out.take_all(&mut batch).await {
         let mut n = 0;
         let mut waited = false;
@@ -136,7 +137,10 @@ where
                 break;
             };
             let frame = match out {
-                Out::Close => break 'outer,
+                Out::Close(frame) => {
+                    close_frame = frame;
+                    break 'outer;
+                }
                 Out::Frame(f) => f,
                 Out::Final(f, permit) => {
                     permits.extend(permit);
@@ -175,8 +179,12 @@ where
         }
     }
     conn.out.close();
+    if let Some(frame) = close_frame {
+        let _ = sink.send(Message::Close(Some(frame))).await;
+    }
     let _ = sink.close().await;
     conn.shut("the connection closed");
+    conn.finished.cancel();
 }
 
 /// True when calls this end serves are accepted but not yet answered, other than the

@@ -233,6 +233,17 @@ impl<S> CallTable<S> {
         self.calls.remove(&id).map(|e| e.slot)
     }
 
+    /// Uses up a peer's call id for a `CALL` that could not be decoded: true when `id`
+    /// was above every id the peer used so far (it now is the highest), false when it
+    /// was not (the `CALL` is a duplicate). `id` must have the peer's parity.
+    pub fn claim_peer_id(&mut self, id: CallId) -> bool {
+        if id <= self.highest_peer_id {
+            return false;
+        }
+        self.highest_peer_id = id;
+        true
+    }
+
     /// Records credit this end granted to the other side.
     pub fn granted(&mut self, id: CallId, n: u32) {
         if let Some(e) = self.calls.get_mut(&id) {

@@ -170,7 +170,7 @@ impl Encoding {
 
     /// [`Self::decode_value`] with the path to the offending field tracked.
     fn decode_value_tracked<T: DeserializeOwned>(self, payload: &[u8]) -> Result<T, ValueError> {
-        let fail = |path: String, message: String| ValueError { path: tidy_path(path), message };
+        let fail = |path: String, message: String| ValueError { path: failure_path(path, &message), message };
         match self {
             Encoding::Json => {
                 let mut de = serde_json::Deserializer::from_slice(payload);
@@ -198,5 +198,26 @@ fn tidy_path(path: String) -> String {
         String::new()
     } else {
         path
+    }
+}
+
+/// The path of a decode failure: serde reports a missing field at the struct that
+/// lacks it, so the field's own name is added (`b`, not `""`, for `add {"a": 1}`).
+fn failure_path(path: String, message: &str) -> String {
+    let path = tidy_path(path);
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split_once('`')).map(|(name, _)| name);
+    match missing {
+        Some(name) => join_path(&path, name),
+        None => path,
+    }
+}
+
+/// Appends `segment` (a field name, or `[n]`) to a field path (PROTOCOL.md section 8):
+/// the parameter's name first, `.name` for a field or map key, `[n]` for an index.
+pub(crate) fn join_path(path: &str, segment: &str) -> String {
+    if path.is_empty() || segment.is_empty() || segment.starts_with('[') {
+        format!("{path}{segment}")
+    } else {
+        format!("{path}.{segment}")
     }
 }

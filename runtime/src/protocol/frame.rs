@@ -221,6 +221,15 @@ pub enum Frame {
     },
 }
 
+/// Checks a `CREDIT` frame's `n`: a positive count that fits in 32 bits (section 2).
+pub(crate) fn credit_count(n: u64) -> Result<u32, &'static str> {
+    match u32::try_from(n) {
+        Ok(0) => Err("credit must be positive"),
+        Ok(n) => Ok(n),
+        Err(_) => Err("credit must fit in 32 bits (at most 4294967295)"),
+    }
+}
+
 impl Frame {
     /// This frame's kind.
     pub fn kind(&self) -> FrameKind {

@@ -308,7 +308,11 @@ pub(crate) fn decode_frame(buf: &Bytes) -> Result<Frame, DecodeError> {
     })?;
     let mut r = Reader { buf, elems, kind: None, id: None };
     let kind_num = r.uint(0, "kind")?;
-    let kind = FrameKind::from_u64(kind_num).ok_or_else(|| r.fail(format!("unknown frame kind {kind_num}")))?;
+    let Some(kind) = FrameKind::from_u64(kind_num) else {
+        // An unknown kind that names a call is answered on that call (section 8).
+        r.id = r.elems.get(1).and_then(|raw| plain_uint(raw.get())).filter(|id| *id < 1 << 53);
+        return Err(r.fail(format!("unknown frame kind {kind_num}")));
+    };
     r.kind = Some(kind);
     if !matches!(kind, FrameKind::Notify | FrameKind::State) {
         let id = r.uint(1, "id")?;
@@ -324,6 +328,7 @@ pub(crate) fn decode_frame(buf: &Bytes) -> Result<Frame, DecodeError> {
             let params = r.opt_payload(3).unwrap_or_else(|| Payload(Bytes::from_static(b"{}")));
             let options = match r.raw(4) {
                 None => CallOptions::default(),
+                Some(raw) if !raw.get().starts_with('{') => return Err(r.fail("element 4 (ext) must be a map")),
                 Some(raw) => {
                     let ext: Ext = serde_json::from_str(raw.get())
                         .map_err(|e| r.fail(format!("element 4 (ext) is not valid: {e}")))?;
@@ -349,8 +354,7 @@ pub(crate) fn decode_frame(buf: &Bytes) -> Result<Frame, DecodeError> {
         }
         FrameKind::Stop => Frame::Stop { id },
         FrameKind::Credit => {
-            let n = r.uint(2, "n")?;
-            let n = u32::try_from(n).map_err(|_| r.fail("credit must fit in 32 bits"))?;
+            let n = super::frame::credit_count(r.uint(2, "n")?).map_err(|e| r.fail(e))?;
             Frame::Credit { id, n }
         }
         FrameKind::Meta => Frame::Meta { id, metadata: r.meta(2)? },

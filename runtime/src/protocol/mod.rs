@@ -12,6 +12,7 @@ mod msgpack;
 
 pub use call_table::{CallEntry, CallTable, Ended, Role, Shape, Verdict, Violation};
 pub use encoding::{DecodeError, Encoding, ValueError};
+pub(crate) use encoding::join_path;
 pub use error_code::ErrorCode;
 pub use frame::{CallId, CallOptions, ErrorBody, Frame, FrameKind, Metadata, Payload};
 

@@ -391,7 +391,12 @@ pub(crate) fn decode_frame(bytes: &Bytes) -> Result<Frame, DecodeError> {
     };
     let mut r = Reader { bytes, cur, remaining: len, index: 0, kind: None, id: None };
     let kind_num = r.uint("kind")?;
-    let kind = FrameKind::from_u64(kind_num).ok_or_else(|| r.fail(format!("unknown frame kind {kind_num}")))?;
+    let Some(kind) = FrameKind::from_u64(kind_num) else {
+        // An unknown kind that names a call is answered on that call (section 8).
+        let mut cur = Cursor { buf: bytes, pos: 0 };
+        r.id = cur.array_len().and_then(|_| cur.int()).and_then(|_| cur.int()).and_then(|i| u64::try_from(i).ok()).filter(|id| *id < 1 << 53);
+        return Err(r.fail(format!("unknown frame kind {kind_num}")));
+    };
     r.kind = Some(kind);
     if !matches!(kind, FrameKind::Notify | FrameKind::State) {
         let id = r.uint("id")?;
@@ -425,7 +430,7 @@ pub(crate) fn decode_frame(bytes: &Bytes) -> Result<Frame, DecodeError> {
         FrameKind::Stop => Frame::Stop { id },
         FrameKind::Credit => {
             let n = r.uint("n")?;
-            Frame::Credit { id, n: u32::try_from(n).map_err(|_| r.fail("credit must fit in 32 bits"))? }
+            Frame::Credit { id, n: super::frame::credit_count(n).map_err(|e| r.fail(e))? }
         }
         FrameKind::Meta => {
             r.need("metadata")?;
