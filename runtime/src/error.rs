@@ -148,3 +148,15 @@ impl IntoCallError for Never {
         None
     }
 }
+
+/// How much of a string the peer sent an error message quotes at most, in characters.
+pub(crate) const QUOTE_LIMIT: usize = 128;
+
+/// A bounded prefix of `s` (the peer's own text) to quote in an error: a peer must not
+/// be able to make this end echo a megabyte back, or echo it twice.
+pub(crate) fn bounded(s: &str) -> String {
+    match s.char_indices().nth(QUOTE_LIMIT) {
+        None => s.to_owned(),
+        Some((end, _)) => format!("{}...", &s[..end]),
+    }
+}

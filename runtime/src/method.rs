@@ -135,7 +135,7 @@ impl MethodDef {
 /// Decodes and validates a call's parameters.
 fn decode_params<P: DeserializeOwned + Validate>(ctx: &Context, params: &Payload) -> Result<P, Error> {
     let p: P = ctx.encoding().decode_value(params.as_bytes()).map_err(|e| {
-        Error::invalid_params(vec![crate::validate::FieldError { path: e.path, message: e.message }])
+        Error::invalid_params(vec![crate::validate::FieldError { path: e.path, message: crate::error::bounded(&e.message) }])
     })?;
     p.check().map_err(Error::invalid_params)?;
     Ok(p)

@@ -188,7 +188,7 @@ impl Server {
         }
         let peers: Vec<Peer> = self.shared.conns.lock().unwrap().drain().map(|(_, p)| p).collect();
         for p in &peers {
-            p.close_with(1001, "the server is shutting down");
+            p.close_with(connection::close_code::GOING_AWAY, "the server is shutting down");
         }
         // Give each peer a moment to receive its close frame; one that does not read is
         // not waited for.

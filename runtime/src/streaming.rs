@@ -37,6 +37,9 @@ pub(crate) const MAX_WARNINGS: usize = 16;
 /// The connection's side of a stream's receiving end: it grants credit and, when the
 /// receiver goes away early, cancels or stops the call.
 pub(crate) trait StreamControl: Send + Sync {
+    /// A received item of `bytes` bytes was consumed (or dropped unread): the
+    /// connection no longer holds it.
+    fn consumed(&self, bytes: usize);
     /// Grants `n` more items on call `id`.
     fn grant(&self, id: CallId, n: u32);
     /// The receiver was dropped before the stream finished.
@@ -49,6 +52,18 @@ pub(crate) struct Inbox {
     pub id: CallId,
     pub window: u32,
     pub control: Arc<dyn StreamControl>,
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        // Items still queued are no longer held once the inbox is gone.
+        self.rx.close();
+        while let Ok(event) = self.rx.try_recv() {
+            if let InEvent::Item(p) = event {
+                self.control.consumed(p.0.len());
+            }
+        }
+    }
 }
 
 /// A stream of `T` sent by the peer: the client stream a handler receives, or the server
@@ -135,6 +150,7 @@ impl<T: DeserializeOwned> Stream for Streaming<T> {
                     }
                 }
                 InEvent::Item(p) => {
+                    this.inbox.control.consumed(p.0.len());
                     this.consumed += 1;
                     if this.consumed >= (this.inbox.window / 2).max(1) {
                         this.inbox.control.grant(this.inbox.id, this.consumed);

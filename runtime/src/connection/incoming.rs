@@ -28,24 +28,39 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
         let error = if conn.routes.is_empty() {
             Error::new(ErrorCode::UNIMPLEMENTED, "this peer does not serve calls")
         } else {
-            Error::new(ErrorCode::METHOD_NOT_FOUND, format!("no method named `{method}`"))
-                .with_data(serde_json::json!({ "method": method }))
+            // The peer chose the name: quote a bounded prefix of it, once.
+            let shown = crate::error::bounded(&method);
+            Error::new(ErrorCode::METHOD_NOT_FOUND, format!("no method named `{shown}`"))
+                .with_data(serde_json::json!({ "method": shown }))
         };
         return reject(error);
     };
-    if let Err(e) = check_client_metadata(&options.metadata) {
+    if let Err(e) = check_client_metadata(&options.metadata, conn.limits.max_metadata_bytes) {
         return reject(e);
     }
     if conn.routes.draining.load(std::sync::atomic::Ordering::Relaxed) {
         return reject(Error::new(ErrorCode::UNAVAILABLE, "the server is shutting down; retry on another connection"));
     }
     let Ok(permit) = conn.pending.clone().try_acquire_owned() else {
-        return reject(Error::new(ErrorCode::UNAVAILABLE, "too many calls in flight on this connection; retry later"));
+        return reject(Error::new(ErrorCode::UNAVAILABLE, "too many calls in flight on this connection; retry later")
+            .with_data(serde_json::json!({ "retry_after_ms": super::RETRY_AFTER_MS })));
     };
+    // The parameters are held until the handler has decoded them, the client metadata
+    // until the call ends.
+    let held = params.0.len();
+    if !conn.held.try_take(held + metadata_bytes(&options.metadata)) {
+        let limit = conn.limits.max_held_bytes;
+        return reject(
+            Error::new(ErrorCode::UNAVAILABLE, format!("this connection holds its budget of {limit} bytes for calls not yet started; retry later"))
+                .with_data(serde_json::json!({ "limit": limit, "retry_after_ms": super::RETRY_AFTER_MS })),
+        );
+    }
     let shape = def.shape;
     let cancel = conn.closed.child_token();
     let stop = CancellationToken::new();
-    let credit = shape.callee_streams().then(|| Arc::new(Semaphore::new(options.window.unwrap_or(DEFAULT_WINDOW) as usize)));
+    // The caller's window, up to what this end honours.
+    let window = options.window.unwrap_or(DEFAULT_WINDOW).min(conn.limits.max_window);
+    let credit = shape.callee_streams().then(|| Arc::new(Semaphore::new(window as usize)));
     let (inbox_tx, inbox) = if shape.caller_streams() {
         let (tx, rx) = mpsc::unbounded_channel();
         let control: Arc<dyn crate::streaming::StreamControl> = conn.clone();
@@ -82,17 +97,20 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
     }
     let ctx = Context(call);
     let conn = conn.clone();
-    tokio::spawn(run(conn, def.clone(), ctx, params, inbox, credit, permit));
+    tokio::spawn(run(conn, def.clone(), ctx, params, held, inbox, credit, permit));
 }
 
 /// Client metadata a caller may send (PROTOCOL.md section 6): at most
 /// `MAX_METADATA_ENTRIES` entries, and no key in the reserved `volley-` space.
-fn check_client_metadata(metadata: &Metadata) -> Result<(), Error> {
+fn check_client_metadata(metadata: &Metadata, max_bytes: usize) -> Result<(), Error> {
     if metadata.len() > super::MAX_METADATA_ENTRIES {
         return Err(Error::new(
             ErrorCode::PROTOCOL_VIOLATION,
             format!("more than {} client metadata entries on one call", super::MAX_METADATA_ENTRIES),
         ));
+    }
+    if metadata_bytes(metadata) > max_bytes {
+        return Err(Error::new(ErrorCode::PROTOCOL_VIOLATION, format!("more than {max_bytes} bytes of client metadata on one call")));
     }
     if let Some(key) = metadata.keys().find(|k| k.starts_with("volley-")) {
         let shown: String = key.chars().take(64).collect();
@@ -108,11 +126,34 @@ pub(super) fn more_metadata(conn: &ConnShared, call: &Arc<CallShared>, mut metad
         return;
     }
     let mut merged = call.metadata.lock().unwrap();
+    // What the merge adds to the bytes held for the call: charged before it is made.
+    let (mut added, mut freed) = (0usize, 0usize);
+    for (k, v) in &metadata {
+        match merged.get(k) {
+            Some(old) if old.len() >= v.len() => freed += old.len() - v.len(),
+            Some(old) => added += v.len() - old.len(),
+            None => added += k.len() + v.len(),
+        }
+    }
+    if !conn.held.try_take(added) {
+        drop(merged);
+        let limit = conn.limits.max_held_bytes;
+        let e = Error::new(ErrorCode::UNAVAILABLE, format!("client metadata would take this connection past its budget of {limit} bytes"))
+            .with_data(serde_json::json!({ "limit": limit, "retry_after_ms": super::RETRY_AFTER_MS }));
+        super::reader::end_call(conn, crate::protocol::Ended::AsCallee(call.id), &e);
+        return;
+    }
+    conn.held.release(freed);
     merged.extend(metadata);
-    if let Err(e) = check_client_metadata(&merged) {
+    if let Err(e) = check_client_metadata(&merged, conn.limits.max_metadata_bytes) {
         drop(merged);
         super::reader::end_call(conn, crate::protocol::Ended::AsCallee(call.id), &e);
     }
+}
+
+/// Bytes of metadata keys and values.
+fn metadata_bytes(metadata: &Metadata) -> usize {
+    metadata.iter().map(|(k, v)| k.len() + v.len()).sum()
 }
 
 async fn run(
@@ -120,11 +161,13 @@ async fn run(
     def: Arc<MethodDef>,
     ctx: Context,
     params: Payload,
+    held: usize,
     inbox: Option<Inbox>,
     credit: Option<Arc<Semaphore>>,
     permit: OwnedSemaphorePermit,
 ) {
     let id = ctx.call_id();
+    let held = Held(&conn.held, held);
     let hooks = &conn.routes.hooks;
     let cancel = ctx.0.cancel.clone();
     let deadline = ctx.deadline();
@@ -148,6 +191,8 @@ async fn run(
             return Step::Done(Outcome::Error(e));
         }
         let fut = AssertUnwindSafe((def.handler)(ctx.clone(), params, inbox)).catch_unwind();
+        // The handler has decoded its parameters: their bytes are no longer held.
+        drop(held);
         let outcome = tokio::select! {
             biased;
             _ = cancel.cancelled() => return Step::Cancelled,
@@ -167,6 +212,7 @@ async fn run(
     let (frame, outcome) = match result {
         Step::Cancelled => {
             hooks.after_request(&ctx, Err(&Error::cancelled()), started.elapsed());
+            release_metadata(&conn, &ctx);
             return;
         }
         Step::Deadline => {
@@ -187,6 +233,21 @@ async fn run(
     };
     hooks.after_request(&ctx, outcome.as_ref().map(|_| ()), started.elapsed());
     conn.finish(id, frame, Some(permit));
+    release_metadata(&conn, &ctx);
+}
+
+/// The call is over: its client metadata is no longer held.
+fn release_metadata(conn: &ConnShared, ctx: &Context) {
+    conn.held.release(metadata_bytes(&ctx.0.metadata.lock().unwrap()));
+}
+
+/// Bytes counted against a budget, given back when dropped.
+struct Held<'a>(&'a super::budget::Budget, usize);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.release(self.1);
+    }
 }
 
 enum Step {
@@ -271,6 +332,16 @@ async fn drive<F: std::future::Future<Output = ()> + Unpin>(
                     }
                 }
             },
+        }
+        // A producer waits while the connection's outgoing queue is over its budget, as
+        // it waits for credit.
+        if conn.out.bytes.is_over() {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Step::Cancelled,
+                _ = &mut *sleep => return Step::Deadline,
+                _ = conn.out.bytes.room() => {}
+            }
         }
         if first {
             send_leading(conn, ctx);

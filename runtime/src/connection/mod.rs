@@ -2,6 +2,7 @@
 //! call table, the writer that batches outgoing frames into one flush, the calls this
 //! end serves and the calls it makes. The server and the client both run this.
 
+mod budget;
 mod incoming;
 mod outgoing;
 mod reader;
@@ -22,7 +23,8 @@ use crate::streaming::{InEvent, StreamControl};
 
 pub use outgoing::{CallOptions, ClientStreamCall, Response, StreamSender};
 
-/// Limits that keep one connection from using more than its share.
+/// Limits that keep one connection from using more than its share. Every limit has a
+/// default a production server can live with; README "Limits" lists them.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest frame accepted, in bytes (default 1 MiB). Larger frames are answered with
@@ -35,8 +37,29 @@ pub struct Limits {
     pub max_pending_calls: usize,
     /// Credit granted for each incoming stream (default 32 items).
     pub window: u32,
+    /// The most credit this end honours for a stream it sends, whatever the peer grants
+    /// (default 1024 items). Credit beyond it is not an error; it is not used.
+    pub max_window: u32,
     /// Notifications queued for a slow peer before they are dropped (default 256).
     pub notify_queue: usize,
+    /// Bytes of outgoing frames queued for the peer before this end stops reading from
+    /// it and stream producers wait (default 4 MiB).
+    pub max_queued_bytes: usize,
+    /// Bytes received from the peer that this end holds at once: parameters of calls
+    /// not yet started, stream items not yet consumed, client metadata (default 8 MiB).
+    /// What would go past it is refused with `UNAVAILABLE`.
+    pub max_held_bytes: usize,
+    /// Bytes of client metadata (keys and values) one call may carry (default 64 KiB).
+    pub max_metadata_bytes: usize,
+    /// How often this end pings a quiet peer (default 20 s); `None` turns heartbeats off.
+    pub heartbeat_interval: Option<std::time::Duration>,
+    /// How long a peer may stay silent (no frame, no pong) past a heartbeat before the
+    /// connection is closed with code 4000 (default 20 s).
+    pub heartbeat_timeout: std::time::Duration,
+    /// A connection with no open call and no subscription, from whose peer nothing but
+    /// pongs arrived for this long, is closed with code 1000 (default 5 minutes);
+    /// `None` keeps idle connections open.
+    pub idle_timeout: Option<std::time::Duration>,
 }
 
 impl Default for Limits {
@@ -46,9 +69,28 @@ impl Default for Limits {
             max_concurrent_calls: 256,
             max_pending_calls: 4096,
             window: crate::protocol::DEFAULT_WINDOW,
+            max_window: 1024,
             notify_queue: 256,
+            max_queued_bytes: 4 << 20,
+            max_held_bytes: 8 << 20,
+            max_metadata_bytes: 64 << 10,
+            heartbeat_interval: Some(std::time::Duration::from_secs(20)),
+            heartbeat_timeout: std::time::Duration::from_secs(20),
+            idle_timeout: Some(std::time::Duration::from_secs(300)),
         }
     }
+}
+
+/// WebSocket close codes this end sends (PROTOCOL.md section 1).
+pub(crate) mod close_code {
+    /// The connection was idle past the idle timeout.
+    pub const IDLE: u16 = 1000;
+    /// The server is shutting down.
+    pub const GOING_AWAY: u16 = 1001;
+    /// A message above the WebSocket layer's hard size limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// The peer answered no heartbeat in time.
+    pub const HEARTBEAT: u16 = 4000;
 }
 
 /// What the writer sends. A final frame carries the permit of its call, so a peer that
@@ -58,6 +100,8 @@ pub(crate) enum Out {
     Final(Frame, Option<OwnedSemaphorePermit>),
     Notification(Frame),
     Notice(Frame),
+    /// A WebSocket ping (heartbeat).
+    Ping,
     /// Stop writing: send this close frame (if any), then close the socket.
     Close(Option<tokio_tungstenite::tungstenite::protocol::CloseFrame>),
 }
@@ -81,6 +125,9 @@ pub(crate) struct Slot {
     pub warnings: Option<Arc<std::sync::atomic::AtomicUsize>>,
 }
 
+/// The retry hint (`retry_after_ms` in the error's data) of refusals for a full budget.
+pub(crate) const RETRY_AFTER_MS: u64 = 100;
+
 /// Metadata entries a call's client metadata may hold; a peer that sends more in `META`
 /// frames fails the call instead of growing it.
 pub(crate) const MAX_METADATA_ENTRIES: usize = 128;
@@ -90,6 +137,8 @@ pub(crate) struct ConnShared {
     pub role: Role,
     pub table: Mutex<CallTable<Slot>>,
     pub out: writer::OutQueue,
+    /// Bytes received and still held for calls (see [`budget`]).
+    pub held: budget::Budget,
     pub routes: Arc<Routes>,
     pub limits: Limits,
     pub pending: Arc<Semaphore>,
@@ -173,6 +222,23 @@ impl ConnShared {
         let _ = self.out.send(Out::Close(None));
     }
 
+    /// True when nothing is going on: no open call and no subscription.
+    pub fn is_idle(&self) -> bool {
+        if !self.table.lock().unwrap().is_empty() {
+            return false;
+        }
+        let subs = self.subscriptions.lock().unwrap();
+        subs.topics.is_empty() && subs.states.is_empty()
+    }
+
+    /// An event that will not reach its inbox: the bytes of an item in it are no
+    /// longer held.
+    pub fn consumed_event(&self, event: InEvent) {
+        if let InEvent::Item(p) = event {
+            self.held.release(p.0.len());
+        }
+    }
+
     /// Closes the connection with a WebSocket close frame carrying `code` and `reason`,
     /// after whatever is already queued. Open calls fail as with [`ConnShared::shut`].
     pub fn close_with(&self, code: u16, reason: &str) {
@@ -184,6 +250,10 @@ impl ConnShared {
 }
 
 impl StreamControl for ConnShared {
+    fn consumed(&self, bytes: usize) {
+        self.held.release(bytes);
+    }
+
     fn grant(&self, id: CallId, n: u32) {
         let mut table = self.table.lock().unwrap();
         if table.get(id).is_some() {
@@ -302,7 +372,8 @@ where
         info: Arc::new(info),
         role,
         table: Mutex::new(CallTable::new(role)),
-        out: writer::OutQueue::new(),
+        out: writer::OutQueue::new(limits.max_queued_bytes),
+        held: budget::Budget::new(limits.max_held_bytes),
         routes,
         pending: Arc::new(Semaphore::new(limits.max_pending_calls)),
         running: Arc::new(Semaphore::new(limits.max_concurrent_calls)),

@@ -7,7 +7,9 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use super::{incoming, ConnShared, Out};
+use std::time::{Duration, Instant};
+
+use super::{close_code, incoming, ConnShared, Out};
 use crate::protocol::{CallId, Encoding, Ended, ErrorBody, ErrorCode, Frame, FrameKind, Metadata, Verdict, Violation};
 use crate::streaming::InEvent;
 use crate::Error;
@@ -21,14 +23,50 @@ where
     // and unregister a waiter on the token for every frame.
     let closed = conn.closed.cancelled();
     tokio::pin!(closed);
+    let limits = &conn.limits;
+    // One timer serves heartbeats and the idle timeout.
+    let period = limits.heartbeat_interval.or(limits.idle_timeout.map(|d| d / 4)).unwrap_or(Duration::from_secs(3600));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // When the peer was last heard from at all, and when it last sent a frame.
+    let mut heard = Instant::now();
+    let mut active = Instant::now();
     loop {
+        // While more than the outgoing budget waits to be written, the peer is not
+        // reading: stop reading from it too, so it cannot make this end answer without
+        // bound. (A peer that never reads again misses its heartbeats and is closed.)
+        let backlogged = conn.out.bytes.is_over();
         let msg = tokio::select! {
             biased;
             _ = &mut closed => break,
-            msg = stream.next() => msg,
+            _ = tick.tick() => {
+                if let Some(interval) = limits.heartbeat_interval {
+                    if heard.elapsed() > interval + limits.heartbeat_timeout {
+                        tracing::debug!(conn = conn.info.id, "no heartbeat from the peer: closing");
+                        conn.close_with(close_code::HEARTBEAT, "heartbeat timeout");
+                        return;
+                    }
+                    let _ = conn.out.send(Out::Ping);
+                }
+                if let Some(idle) = limits.idle_timeout {
+                    if active.elapsed() > idle && conn.is_idle() {
+                        tracing::debug!(conn = conn.info.id, "idle: closing");
+                        conn.close_with(close_code::IDLE, "idle timeout");
+                        return;
+                    }
+                }
+                continue;
+            }
+            _ = conn.out.bytes.room(), if backlogged => continue,
+            msg = stream.next(), if !backlogged => msg,
         };
         let msg = match msg {
             Some(Ok(m)) => m,
+            Some(Err(tungstenite::Error::Capacity(e))) => {
+                tracing::debug!(conn = conn.info.id, "message above the WebSocket limit: {e}");
+                conn.close_with(close_code::TOO_BIG, "message too big");
+                return;
+            }
             Some(Err(e)) => {
                 tracing::debug!(conn = conn.info.id, "connection error: {e}");
                 conn.shut(&format!("the connection failed: {e}"));
@@ -36,6 +74,10 @@ where
             }
             None => break,
         };
+        heard = Instant::now();
+        if !matches!(msg, Message::Ping(_) | Message::Pong(_)) {
+            active = heard;
+        }
         match msg {
             Message::Text(t) if encoding == Encoding::Json => on_bytes(&conn, Bytes::from(t)),
             Message::Binary(b) if encoding == Encoding::MsgPack => on_bytes(&conn, b),
@@ -143,14 +185,24 @@ fn deliver(conn: &ConnShared, frame: Frame) {
         let slot = &entry.slot;
         match frame {
             Frame::Item { value, .. } if slot.call.is_none() => {
+                if !conn.held.try_take(value.0.len()) {
+                    drop(table);
+                    over_budget(conn, id);
+                    return;
+                }
                 if let Some(inbox) = &slot.inbox {
-                    let _ = inbox.send(InEvent::Item(value));
+                    if let Err(unsent) = inbox.send(InEvent::Item(value)) {
+                        conn.consumed_event(unsent.0);
+                    }
                 }
                 return;
             }
             Frame::Credit { n, .. } => {
                 if let Some(credit) = &slot.credit {
-                    credit.add_permits((n as usize).min(tokio::sync::Semaphore::MAX_PERMITS - credit.available_permits()));
+                    // Credit past `max_window` is not an error, only not used: it would
+                    // let the peer size this end's queues.
+                    let cap = conn.limits.max_window as usize;
+                    credit.add_permits((n as usize).min(cap.saturating_sub(credit.available_permits())));
                 }
                 return;
             }
@@ -167,8 +219,14 @@ fn deliver(conn: &ConnShared, frame: Frame) {
                     return;
                 }
             }
+            if !conn.held.try_take(value.0.len()) {
+                over_budget(conn, id);
+                return;
+            }
             if let Some(inbox) = &slot.inbox {
-                let _ = inbox.send(InEvent::Item(value));
+                if let Err(unsent) = inbox.send(InEvent::Item(value)) {
+                    conn.consumed_event(unsent.0);
+                }
             }
         }
         Frame::End { trailers, .. } => {
@@ -204,6 +262,20 @@ fn deliver(conn: &ConnShared, frame: Frame) {
         }
         _ => {}
     }
+}
+
+/// A stream item that would take the connection past its held-bytes budget: the call
+/// fails (as its callee, `ERROR`; as its caller, `CANCEL`) instead of buffering it.
+fn over_budget(conn: &ConnShared, id: CallId) {
+    let outbound = conn.table.lock().unwrap().get(id).map(|e| e.outbound);
+    let Some(outbound) = outbound else { return };
+    let limit = conn.limits.max_held_bytes;
+    let error = Error::new(
+        ErrorCode::UNAVAILABLE,
+        format!("stream items not yet consumed would take this connection past its budget of {limit} bytes"),
+    )
+    .with_data(serde_json::json!({ "limit": limit, "retry_after_ms": super::RETRY_AFTER_MS }));
+    end_call(conn, if outbound { Ended::AsCaller(id) } else { Ended::AsCallee(id) }, &error);
 }
 
 /// A final frame: the call is closed; hand the outcome to whoever waits for it.

@@ -27,12 +27,14 @@ const KEEP_SLOTS: usize = 256;
 
 /// The queue between everything that sends on a connection and its writer task.
 ///
-/// Unbounded (what may be queued is bounded elsewhere:
-/// by credit, by the pending-call permits a final frame carries, by the notice and
-/// notification counters), but it starts with no buffer at all, and the writer takes
-/// the whole queue under one lock instead of one frame at a time.
+/// Not bounded by itself: what is queued is counted in bytes, and whoever makes more
+/// (the reader, stream producers) waits while the count is over the connection's
+/// outgoing budget. It starts with no buffer at all, and the writer takes the whole
+/// queue under one lock instead of one frame at a time.
 pub(crate) struct OutQueue {
     state: Mutex<QueueState>,
+    /// Bytes queued and not yet written (the connection's outgoing budget).
+    pub(crate) bytes: super::budget::Budget,
 }
 
 /// The writer has stopped: the connection is closed.
@@ -47,8 +49,8 @@ struct QueueState {
 }
 
 impl OutQueue {
-    pub(crate) fn new() -> Self {
-        OutQueue { state: Mutex::new(QueueState::default()) }
+    pub(crate) fn new(budget: usize) -> Self {
+        OutQueue { state: Mutex::new(QueueState::default()), bytes: super::budget::Budget::new(budget) }
     }
 
     /// Queues `out` for the writer. Fails (dropping it) once the writer has stopped.
@@ -58,6 +60,7 @@ impl OutQueue {
             if s.closed {
                 return Err(Closed);
             }
+            self.bytes.add(out_size(&out));
             s.items.push_back(out);
             s.waker.take()
         };
@@ -106,6 +109,7 @@ impl OutQueue {
             s.waker = None;
             std::mem::take(&mut s.items)
         };
+        self.bytes.release(dropped.iter().map(out_size).sum());
         drop(dropped);
     }
 }
@@ -136,10 +140,17 @@ where
                 }
                 break;
             };
+            conn.out.bytes.release(out_size(&out));
             let frame = match out {
                 Out::Close(frame) => {
                     close_frame = frame;
                     break 'outer;
+                }
+                Out::Ping => {
+                    if sink.feed(Message::Ping(Bytes::new())).await.is_err() {
+                        break 'outer;
+                    }
+                    continue;
                 }
                 Out::Frame(f) => f,
                 Out::Final(f, permit) => {
@@ -215,11 +226,22 @@ fn message(encoding: Encoding, frame: &Frame, buf: &mut Vec<u8>) -> Message {
     }
 }
 
+/// What a queued item counts against the outgoing budget: about its encoded size.
+fn out_size(out: &Out) -> usize {
+    match out {
+        Out::Frame(f) | Out::Final(f, _) | Out::Notification(f) | Out::Notice(f) => size_hint(f),
+        Out::Ping | Out::Close(_) => 0,
+    }
+}
+
 /// Room for a frame's head and its payload, so encoding rarely reallocates.
 fn size_hint(frame: &Frame) -> usize {
     let payload = match frame {
         Frame::Call { params, .. } => params.as_bytes().len() + 32,
         Frame::Result { value, .. } | Frame::Item { value, .. } => value.as_bytes().len(),
+        Frame::Error { error, .. } | Frame::Warning { warning: error, .. } => {
+            error.message.len() + error.data.as_ref().map_or(0, |d| d.as_bytes().len())
+        }
         Frame::Notify { value, .. } => value.as_bytes().len() + 32,
         Frame::State { patch, .. } => patch.as_bytes().len() + 32,
         _ => 32,
