@@ -52,6 +52,8 @@ pub(crate) struct CallShared {
     pub peer: Peer,
     pub state: Arc<StateMap>,
     pub metadata: Mutex<Metadata>,
+    /// Bytes of client metadata counted against the connection's held budget.
+    pub metadata_held: std::sync::atomic::AtomicUsize,
     pub leading: Mutex<Metadata>,
     pub trailers: Mutex<Metadata>,
     pub cancel: CancellationToken,

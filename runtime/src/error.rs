@@ -160,3 +160,12 @@ pub(crate) fn bounded(s: &str) -> String {
         Some((end, _)) => format!("{}...", &s[..end]),
     }
 }
+
+/// The message of a caught panic, for the log.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
+}

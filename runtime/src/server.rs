@@ -42,6 +42,8 @@ type Body = Full<Bytes>;
 pub struct Server {
     shared: Arc<ServerShared>,
     drain_timeout: Duration,
+    handshake_timeout: Duration,
+    max_connections: usize,
 }
 
 pub(crate) struct ServerShared {
@@ -82,32 +84,41 @@ impl Server {
                 <crate::Never as crate::IntoCallError>::error_schema,
                 move |ctx, p: SubscribeParams| async move {
                     let conn = &ctx.peer().0;
-                    // Holding the documents while subscribing: no patch is missed or
-                    // applied twice between the snapshot and the subscription.
-                    let docs = conn.routes.shared_states.docs.lock().unwrap();
-                    let mut subs = conn.subscriptions.lock().unwrap();
                     if on {
-                        // Every subscribe sends the current document in full, a repeated
-                        // one too: a client can resynchronise a state by subscribing again.
-                        for name in &p.states {
-                            if let Some(doc) = docs.get(name) {
-                                crate::topics::enqueue_state(conn, name, &crate::shared_state::replace_all(doc));
-                            }
+                        let mut subs = conn.subscriptions.lock().unwrap();
+                        if subs.len() + p.topics.len() + p.states.len() > crate::topics::MAX_SUBSCRIPTIONS {
+                            return Err(Error::invalid_params(vec![crate::validate::FieldError {
+                                path: String::new(),
+                                message: format!("a connection holds at most {} subscriptions", crate::topics::MAX_SUBSCRIPTIONS),
+                            }]));
                         }
                         // A repeated name is one subscription, removed by one unsubscribe.
                         for t in p.topics {
-                            if !subs.topics.contains(&t) {
-                                subs.topics.push(t);
-                            }
+                            subs.add_topic(t);
                         }
-                        for s in p.states {
-                            if !subs.states.contains(&s) {
-                                subs.states.push(s);
+                        drop(subs);
+                        if !p.states.is_empty() {
+                            // Holding the documents while subscribing: no patch is missed
+                            // or applied twice between the snapshot and the subscription.
+                            // Every subscribe sends the current document in full, a
+                            // repeated one too: a client resynchronises by subscribing again.
+                            let docs = conn.routes.shared_states.docs.lock().unwrap();
+                            let mut subs = conn.subscriptions.lock().unwrap();
+                            for name in p.states {
+                                if let Some(doc) = docs.get(&name) {
+                                    crate::topics::enqueue_state(conn, &name, &crate::shared_state::replace_all(doc));
+                                }
+                                subs.states.insert(name);
                             }
                         }
                     } else {
-                        subs.topics.retain(|t| !p.topics.contains(t));
-                        subs.states.retain(|s| !p.states.contains(s));
+                        let mut subs = conn.subscriptions.lock().unwrap();
+                        for t in &p.topics {
+                            subs.remove_topic(t);
+                        }
+                        for s in &p.states {
+                            subs.states.remove(s);
+                        }
                     }
                     Ok(())
                 },
@@ -132,13 +143,35 @@ impl Server {
                 conns: Mutex::new(HashMap::new()),
                 shutting_down: AtomicBool::new(false),
             });
-        Server { shared, drain_timeout: Duration::from_secs(30) }
+        Server {
+            shared,
+            drain_timeout: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(10),
+            max_connections: default_max_connections(),
+        }
     }
 
     /// Takes the client's address from `Forwarded` / `X-Forwarded-For` headers. Only
     /// for servers behind a proxy that sets them.
     pub fn trust_forwarded_headers(mut self) -> Self {
         Arc::get_mut(&mut self.shared).expect("configure the server before serving").trust_forwarded = true;
+        self
+    }
+
+    /// How long a connection's HTTP phase may take (default 10 s): the upgrade, or any
+    /// plain HTTP request, must complete within it, so sockets that never send a
+    /// request, or dribble one, are closed.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// The most TCP connections served at once, WebSockets and plain HTTP together
+    /// (default 10,000, or less when the process may open fewer files: the limit on
+    /// open files minus 64, kept for the server's own needs). Beyond it a new
+    /// connection gets `503 Service Unavailable` with `Retry-After` and is closed.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max;
         self
     }
 
@@ -165,9 +198,10 @@ impl Server {
     /// connection is closed with WebSocket close code 1001 (going away).
     pub async fn serve_with_shutdown(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let _ = self.shared.routes.server.set(Arc::downgrade(&self.shared));
+        let gate = Gate { sockets: Arc::new(tokio::sync::Semaphore::new(self.max_connections)), handshake_timeout: self.handshake_timeout };
         tokio::select! {
             _ = shutdown => {}
-            _ = accept_loop(&self.shared, &listener) => {}
+            _ = accept_loop(&self.shared, &listener, &gate) => {}
         }
         self.shared.shutting_down.store(true, Ordering::SeqCst);
         self.shared.routes.draining.store(true, Ordering::SeqCst);
@@ -184,7 +218,7 @@ impl Server {
         // Keep answering while draining, so load balancers and clients see the 503s.
         tokio::select! {
             _ = drained => {}
-            _ = accept_loop(&self.shared, &listener) => {}
+            _ = accept_loop(&self.shared, &listener, &gate) => {}
         }
         let peers: Vec<Peer> = self.shared.conns.lock().unwrap().drain().map(|(_, p)| p).collect();
         for p in &peers {
@@ -218,8 +252,34 @@ async fn shutdown_signal() {
 /// How long a shutdown waits for connections to take their close frames.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
+/// What every accepted socket passes: the connection cap and the handshake timeout.
+struct Gate {
+    sockets: Arc<tokio::sync::Semaphore>,
+    handshake_timeout: Duration,
+}
+
+/// A socket's place under the connection cap, held for its whole life: by its HTTP
+/// phase, then handed to its WebSocket.
+type Ticket = Arc<Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>;
+
+/// The answer to a connection over the cap, written without reading its request.
+const OVER_CAPACITY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nvolley-error-code: 503\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 37\r\nConnection: close\r\n\r\nvolley: too many connections; retry\r\n";
+
+/// The default cap on connections: 10,000, less what the open-file limit leaves.
+fn default_max_connections() -> usize {
+    const DEFAULT: usize = 10_000;
+    const RESERVED: u64 = 64;
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit only writes the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return DEFAULT;
+    }
+    let usable = (limit.rlim_cur as u64).saturating_sub(RESERVED).max(1);
+    DEFAULT.min(usize::try_from(usable).unwrap_or(DEFAULT))
+}
+
 /// Accepts connections and serves HTTP on each, until dropped.
-async fn accept_loop(shared: &Arc<ServerShared>, listener: &TcpListener) {
+async fn accept_loop(shared: &Arc<ServerShared>, listener: &TcpListener, gate: &Gate) {
     loop {
         let (tcp, remote) = match listener.accept().await {
             Ok(a) => a,
@@ -229,16 +289,30 @@ async fn accept_loop(shared: &Arc<ServerShared>, listener: &TcpListener) {
                 continue;
             }
         };
+        let Ok(permit) = gate.sockets.clone().try_acquire_owned() else {
+            tracing::debug!(%remote, "over the connection cap: refused");
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                let mut tcp = tcp;
+                let _ = tokio::time::timeout(Duration::from_secs(1), tcp.write_all(OVER_CAPACITY)).await;
+            });
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let shared = shared.clone();
+        let ticket: Ticket = Arc::new(Mutex::new(Some(permit)));
+        let handshake_timeout = gate.handshake_timeout;
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(handle(shared, req, remote)) }
+                let ticket = ticket.clone();
+                async move { Ok::<_, Infallible>(handle(shared, req, remote, &ticket)) }
             });
             let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service).with_upgrades();
-            if let Err(e) = conn.await {
-                tracing::debug!("http connection ended: {e}");
+            match tokio::time::timeout(handshake_timeout, conn).await {
+                Ok(Err(e)) => tracing::debug!("http connection ended: {e}"),
+                Ok(Ok(())) => {}
+                Err(_) => tracing::debug!(%remote, "handshake timeout: closed"),
             }
         });
     }
@@ -285,7 +359,7 @@ impl Publisher {
         }
         let mut n = 0;
         for p in self.peers() {
-            if p.0.subscriptions.lock().unwrap().states.iter().any(|s| s == name) {
+            if p.0.subscriptions.lock().unwrap().states.contains(name) {
                 crate::topics::enqueue_state(&p.0, name, &patch);
                 n += 1;
             }
@@ -370,14 +444,14 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     r
 }
 
-fn handle(shared: Arc<ServerShared>, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+fn handle(shared: Arc<ServerShared>, req: Request<Incoming>, remote: SocketAddr, ticket: &Ticket) -> Response<Body> {
     let is_upgrade = req
         .headers()
         .get(header::UPGRADE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     match (req.method().as_str(), req.uri().path(), is_upgrade) {
-        ("GET", "/", true) => upgrade(shared, req, remote),
+        ("GET", "/", true) => upgrade(shared, req, remote, ticket),
         ("GET", "/schema", _) => {
             let mut r = Response::new(Full::new(shared.schema_json.clone()));
             r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -449,7 +523,22 @@ fn detached(headers: hyper::HeaderMap) -> hyper::HeaderMap {
     out
 }
 
-fn upgrade(shared: Arc<ServerShared>, mut req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+/// True for a `Sec-WebSocket-Key` of the form RFC 6455 requires: a 16-byte nonce in
+/// base64, which is 22 characters, the last of them carrying 2 bits, and `==`.
+fn valid_key(key: &[u8]) -> bool {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    key.len() == 24
+        && key[..21].iter().all(|c| ALPHABET.contains(c))
+        && b"AQgw".contains(&key[21])
+        && &key[22..] == b"=="
+}
+
+fn upgrade(shared: Arc<ServerShared>, mut req: Request<Incoming>, remote: SocketAddr, ticket: &Ticket) -> Response<Body> {
+    if req.headers().get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
+        let mut r = text(StatusCode::UPGRADE_REQUIRED, "volley: only WebSocket version 13 (RFC 6455) is supported\n");
+        r.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        return r;
+    }
     let offered: Vec<String> = req
         .headers()
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
@@ -470,6 +559,9 @@ fn upgrade(shared: Arc<ServerShared>, mut req: Request<Incoming>, remote: Socket
     let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
         return text(StatusCode::BAD_REQUEST, "volley: missing Sec-WebSocket-Key\n");
     };
+    if !valid_key(key.as_bytes()) {
+        return text(StatusCode::BAD_REQUEST, "volley: Sec-WebSocket-Key must be a 16-byte nonce in base64\n");
+    }
     if shared.shutting_down.load(Ordering::SeqCst) {
         let mut r = refusal(&Error::new(ErrorCode::UNAVAILABLE, "the server is shutting down; retry on another connection"));
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
@@ -481,7 +573,9 @@ fn upgrade(shared: Arc<ServerShared>, mut req: Request<Incoming>, remote: Socket
     }
     let headers = detached(std::mem::take(req.headers_mut()));
     let on_upgrade = hyper::upgrade::on(req);
+    let ticket = ticket.lock().unwrap().take();
     tokio::spawn(async move {
+        let _ticket = ticket;
         // The setup (upgrade, WebSocket, hooks) runs boxed, so its state is freed once
         // done instead of sizing the task that waits out the connection's whole life.
         let setup = Box::pin(async {

@@ -10,17 +10,53 @@ use tokio::sync::mpsc;
 use crate::connection::{ConnShared, Out};
 use crate::protocol::{ErrorBody, ErrorCode, Frame, Payload};
 
-/// What a connection subscribed to.
+/// What a connection subscribed to: sets, so subscribing, unsubscribing and matching
+/// a topic cost the same however many names a connection holds (patterns are matched
+/// one by one, and are few in practice).
 #[derive(Debug, Default)]
 pub(crate) struct Subscriptions {
-    pub topics: Vec<String>,
-    pub states: Vec<String>,
+    /// Exact topic names.
+    names: std::collections::HashSet<String>,
+    /// `prefix.*` and `*` patterns.
+    patterns: std::collections::BTreeSet<String>,
+    /// Shared states.
+    pub states: std::collections::HashSet<String>,
 }
+
+/// Subscriptions one connection may hold, topics and states together; a subscribe that
+/// would go past it is refused with `INVALID_PARAMS`.
+pub(crate) const MAX_SUBSCRIPTIONS: usize = 65_536;
 
 impl Subscriptions {
     /// True if `topic` matches a subscription (`chat.*` matches `chat.room1`).
     pub fn wants_topic(&self, topic: &str) -> bool {
-        self.topics.iter().any(|p| matches(p, topic))
+        self.names.contains(topic) || self.patterns.iter().any(|p| matches(p, topic))
+    }
+
+    /// True when nothing is subscribed.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.patterns.is_empty() && self.states.is_empty()
+    }
+
+    /// Number of subscriptions held.
+    pub fn len(&self) -> usize {
+        self.names.len() + self.patterns.len() + self.states.len()
+    }
+
+    /// Adds a topic name or pattern (a set: adding one twice keeps one).
+    pub fn add_topic(&mut self, topic: String) {
+        if topic == "*" || topic.ends_with(".*") {
+            self.patterns.insert(topic);
+        } else {
+            self.names.insert(topic);
+        }
+    }
+
+    /// Removes a topic name or pattern.
+    pub fn remove_topic(&mut self, topic: &str) {
+        if !self.names.remove(topic) {
+            self.patterns.remove(topic);
+        }
     }
 }
 

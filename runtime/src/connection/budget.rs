@@ -50,8 +50,11 @@ impl Budget {
 
     /// Gives back `n` bytes counted before, waking whoever waits for room.
     pub(crate) fn release(&self, n: usize) {
-        let before = self.used.fetch_sub(n, Ordering::Relaxed);
-        if before > self.limit && before - n <= self.limit {
+        let before = self
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| Some(used.saturating_sub(n)))
+            .unwrap_or_default();
+        if before > self.limit && before.saturating_sub(n) <= self.limit {
             self.room.notify_waiters();
         }
     }

@@ -74,6 +74,7 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
         conn: conn.info.clone(),
         peer: Peer(conn.clone()),
         state: conn.routes.state.clone(),
+        metadata_held: std::sync::atomic::AtomicUsize::new(metadata_bytes(&options.metadata)),
         metadata: Mutex::new(options.metadata),
         leading: Mutex::new(Metadata::new()),
         trailers: Mutex::new(Metadata::new()),
@@ -144,10 +145,18 @@ pub(super) fn more_metadata(conn: &ConnShared, call: &Arc<CallShared>, mut metad
         return;
     }
     conn.held.release(freed);
+    call.metadata_held.fetch_add(added, std::sync::atomic::Ordering::Relaxed);
+    call.metadata_held.fetch_sub(freed.min(call.metadata_held.load(std::sync::atomic::Ordering::Relaxed)), std::sync::atomic::Ordering::Relaxed);
     merged.extend(metadata);
     if let Err(e) = check_client_metadata(&merged, conn.limits.max_metadata_bytes) {
         drop(merged);
         super::reader::end_call(conn, crate::protocol::Ended::AsCallee(call.id), &e);
+    } else {
+        drop(merged);
+    }
+    // The call may have finished meanwhile, its metadata released before this merge.
+    if conn.table.lock().unwrap().get(call.id).is_none() {
+        release_metadata(conn, &Context(call.clone()));
     }
 }
 
@@ -238,7 +247,7 @@ async fn run(
 
 /// The call is over: its client metadata is no longer held.
 fn release_metadata(conn: &ConnShared, ctx: &Context) {
-    conn.held.release(metadata_bytes(&ctx.0.metadata.lock().unwrap()));
+    conn.held.release(ctx.0.metadata_held.swap(0, std::sync::atomic::Ordering::Relaxed));
 }
 
 /// Bytes counted against a budget, given back when dropped.
@@ -258,11 +267,7 @@ enum Step {
 }
 
 fn panicked(ctx: &Context, panic: Box<dyn std::any::Any + Send>) -> Error {
-    let what = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic".into());
+    let what = crate::error::panic_message(&*panic);
     tracing::error!(method = ctx.method(), call = ctx.call_id(), "handler panicked: {what}");
     Error::internal("the handler failed unexpectedly")
 }

@@ -227,8 +227,7 @@ impl ConnShared {
         if !self.table.lock().unwrap().is_empty() {
             return false;
         }
-        let subs = self.subscriptions.lock().unwrap();
-        subs.topics.is_empty() && subs.states.is_empty()
+        self.subscriptions.lock().unwrap().is_empty()
     }
 
     /// An event that will not reach its inbox: the bytes of an item in it are no

@@ -110,45 +110,66 @@ impl<H: Hook + ?Sized> Hook for Arc<H> {
 #[derive(Clone, Default)]
 pub(crate) struct Hooks(pub Vec<Arc<dyn Hook>>);
 
+/// Runs one hook step inside a panic guard: a panicking hook fails the step with
+/// `INTERNAL` (its call, or its connection) instead of leaving a call unanswered or
+/// taking the connection down.
+fn guarded<T>(step: &'static str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(panic) => {
+            tracing::error!(hook = step, "a hook panicked: {}", crate::error::panic_message(&*panic));
+            Err(Error::internal("a hook failed unexpectedly"))
+        }
+    }
+}
+
+/// [`guarded`] for steps that cannot refuse: a panic is logged and the step skipped.
+fn guarded_quiet(step: &'static str, f: impl FnOnce()) {
+    let _ = guarded(step, || {
+        f();
+        Ok(())
+    });
+}
+
 impl Hooks {
     pub fn before_connection(&self, headers: &HeaderMap, remote: Option<SocketAddr>) -> Result<(), Error> {
-        self.0.iter().try_for_each(|h| h.before_connection(headers, remote))
+        guarded("before_connection", || self.0.iter().try_for_each(|h| h.before_connection(headers, remote)))
     }
     pub fn after_accept(&self, conn: &ConnectionInfo) -> Result<(), Error> {
-        self.0.iter().try_for_each(|h| h.after_accept(conn))
+        guarded("after_accept", || self.0.iter().try_for_each(|h| h.after_accept(conn)))
     }
     pub fn before_request(&self, ctx: &Context) -> Result<(), Error> {
         if self.0.is_empty() {
             return Ok(());
         }
         let mut meta = ctx.metadata();
-        self.0.iter().try_for_each(|h| h.before_request(ctx))?;
-        self.0.iter().try_for_each(|h| h.before_request_metadata(ctx, &mut meta))?;
+        guarded("before_request", || self.0.iter().try_for_each(|h| h.before_request(ctx)))?;
+        guarded("before_request_metadata", || self.0.iter().try_for_each(|h| h.before_request_metadata(ctx, &mut meta)))?;
         *ctx.0.metadata.lock().unwrap() = meta;
         Ok(())
     }
     pub fn before_request_metadata(&self, ctx: &Context, m: &mut Metadata) -> Result<(), Error> {
-        self.0.iter().try_for_each(|h| h.before_request_metadata(ctx, m))
+        guarded("before_request_metadata", || self.0.iter().try_for_each(|h| h.before_request_metadata(ctx, m)))
     }
     pub fn before_request_message(&self, ctx: &Context, p: &Payload) -> Result<(), Error> {
-        self.0.iter().try_for_each(|h| h.before_request_message(ctx, p))
+        guarded("before_request_message", || self.0.iter().try_for_each(|h| h.before_request_message(ctx, p)))
     }
     pub fn before_request_data(&self, ctx: &Context, p: &Payload) -> Result<(), Error> {
-        self.0.iter().try_for_each(|h| h.before_request_data(ctx, p))
+        guarded("before_request_data", || self.0.iter().try_for_each(|h| h.before_request_data(ctx, p)))
     }
     pub fn before_leading_metadata(&self, ctx: &Context, m: &mut Metadata) {
-        self.0.iter().for_each(|h| h.before_leading_metadata(ctx, m))
+        guarded_quiet("before_leading_metadata", || self.0.iter().for_each(|h| h.before_leading_metadata(ctx, m)))
     }
     pub fn before_response_message(&self, ctx: &Context, p: &mut Payload) -> Result<(), Error> {
-        self.0.iter().try_for_each(|h| h.before_response_message(ctx, p))
+        guarded("before_response_message", || self.0.iter().try_for_each(|h| h.before_response_message(ctx, p)))
     }
     pub fn before_trailing_metadata(&self, ctx: &Context, m: &mut Metadata) {
-        self.0.iter().for_each(|h| h.before_trailing_metadata(ctx, m))
+        guarded_quiet("before_trailing_metadata", || self.0.iter().for_each(|h| h.before_trailing_metadata(ctx, m)))
     }
     pub fn after_request(&self, ctx: &Context, outcome: Result<(), &Error>, elapsed: Duration) {
-        self.0.iter().for_each(|h| h.after_request(ctx, outcome, elapsed))
+        guarded_quiet("after_request", || self.0.iter().for_each(|h| h.after_request(ctx, outcome, elapsed)))
     }
     pub fn after_connection(&self, conn: &ConnectionInfo) {
-        self.0.iter().for_each(|h| h.after_connection(conn))
+        guarded_quiet("after_connection", || self.0.iter().for_each(|h| h.after_connection(conn)))
     }
 }
