@@ -7,10 +7,25 @@ use std::fmt;
 
 use volley::{model, rpc, Router};
 
-/// Adds two integers.
+/// Why an addition failed.
+#[model]
+#[derive(Debug, PartialEq)]
+#[serde(tag = "kind")]
+pub enum AddError {
+    /// The sum does not fit in a 64-bit signed integer.
+    Overflow,
+}
+
+impl fmt::Display for AddError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the sum does not fit in a 64-bit integer")
+    }
+}
+
+/// Adds two integers. Fails with a typed `AddError` when the sum overflows.
 #[rpc]
-pub async fn add(a: i64, b: i64) -> i64 {
-    a + b
+pub async fn add(a: i64, b: i64) -> Result<i64, AddError> {
+    a.checked_add(b).ok_or(AddError::Overflow)
 }
 
 /// Why a division failed.
@@ -146,7 +161,8 @@ mod tests {
 
     #[tokio::test]
     async fn handlers_are_plain_functions() {
-        assert_eq!(add(2, 3).await, 5);
+        assert_eq!(add(2, 3).await, Ok(5));
+        assert_eq!(add(i64::MAX, 1).await, Err(AddError::Overflow));
         assert!(matches!(divide(1.0, 0.0).await, Err(DivError::DivisionByZero)));
     }
 }

@@ -106,10 +106,12 @@ impl Hook for Tracing {
     }
 
     fn after_request(&self, ctx: &Context, outcome: Result<(), &Error>, elapsed: Duration) {
+        // Through `tracing`, whose writer never blocks a call; the client's strings are
+        // logged with `?`, escaped, so a newline in a trace id cannot forge a log line.
         let trace = ctx.metadata_value("trace-id").unwrap_or_default();
         match outcome {
-            Ok(()) => eprintln!("trace={trace} conn={} method={} ok in {elapsed:?}", ctx.connection_id(), ctx.method()),
-            Err(e) => eprintln!("trace={trace} conn={} method={} failed {:?}: {} in {elapsed:?}", ctx.connection_id(), ctx.method(), e.code, e.message),
+            Ok(()) => tracing::info!(trace = ?trace, conn = ctx.connection_id(), method = ?ctx.method(), ?elapsed, "ok"),
+            Err(e) => tracing::info!(trace = ?trace, conn = ctx.connection_id(), method = ?ctx.method(), code = %e.code, message = ?e.message, ?elapsed, "failed"),
         }
     }
 }

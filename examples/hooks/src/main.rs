@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    let _logs = init_logs();
     let addr = parse_addr()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("hooks listening on ws://{}  (schema: http://{0}/schema)", listener.local_addr()?);
@@ -28,4 +29,13 @@ fn parse_addr() -> std::io::Result<SocketAddr> {
 
 fn bad(msg: &str) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidInput, msg)
+}
+
+/// Logs to stderr through a non-blocking writer (a stalled or closed stderr never
+/// stalls a call), filtered by `RUST_LOG` (default `info`).
+fn init_logs() -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).init();
+    guard
 }

@@ -32,9 +32,11 @@ from ._runtime import (
 from .client import (
     Client,
     ClientHandlers,
+    AddError_,
     DivideError,
 )
 from .types import (
+    AddError,
     Batch,
     DivError,
     DivErrorDivisionByZero,
@@ -69,7 +71,9 @@ __all__ = [
     "VolleyError",
     "VolleyWarning",
     "apply_patch",
+    "AddError_",
     "DivideError",
+    "AddError",
     "Batch",
     "DivError",
     "DivErrorDivisionByZero",

@@ -31,6 +31,7 @@ from ._runtime import (
     to_wire,
 )
 from .types import (
+    AddError,
     Batch,
     DivError,
     DivErrorDivisionByZero,
@@ -48,6 +49,7 @@ from .types import (
 __all__ = [
     "Client",
     "ClientHandlers",
+    "AddError_",
     "DivideError",
 ]
 
@@ -66,6 +68,15 @@ def _handler_table(h: ClientHandlers) -> dict[str, Handler]:
     """How each method the server calls reaches `h`."""
     return {
     }
+
+
+class AddError_(VolleyError):
+    """The `APPLICATION` error (code 1000) of `add`: `data` is a `AddError`."""
+
+    data: AddError
+
+    def __init__(self, error: VolleyError) -> None:
+        super().__init__(error.code, error.message, AddError.from_wire(error.data), error.trailers, error.method)
 
 
 class DivideError(VolleyError):
@@ -270,7 +281,7 @@ class Client:
         await self.close()
 
     def add(self, *, a: int, b: int, options: CallOptions | None = None) -> UnaryCall[int]:
-        """Adds two integers.
+        """Adds two integers. Fails with a typed `AddError` when the sum overflows.
 
         Calls `add` (unary: one request, one answer).
 
@@ -284,13 +295,14 @@ class Client:
             `await call.with_metadata()` for a `Response` with metadata and trailers.
 
         Raises:
+            AddError_: The method's own error (code 1000); `data` is a `AddError`.
             VolleyError: Any other failure, such as `DEADLINE_EXCEEDED` or `INVALID_PARAMS`;
                 `VolleyConnectionError` when the connection drops.
         """
         params: dict[str, Any] = {}
         params["a"] = a
         params["b"] = b
-        return self._c.unary("add", params, options, identity, None, None)
+        return self._c.unary("add", params, options, identity, None, AddError_)
 
     def divide(self, *, a: float, b: float, options: CallOptions | None = None) -> UnaryCall[float]:
         """Divides `a` by `b`. Fails with a typed `DivError` when `b` is zero.

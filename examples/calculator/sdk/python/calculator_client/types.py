@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeAlias
 from ._runtime import map_of, to_wire
 
 __all__ = [
+    "AddError",
     "Batch",
     "DivError",
     "DivErrorDivisionByZero",
@@ -28,6 +29,31 @@ __all__ = [
     "decode_DivError",
     "decode_Operation",
 ]
+
+
+@dataclass(kw_only=True)
+class AddError:
+    """Why an addition failed.
+
+    Attributes:
+        kind: `Literal["Overflow"]`.
+    """
+
+    kind: Literal["Overflow"]
+
+    def to_wire(self) -> Any:
+        """This value as it goes on the wire."""
+        d: dict[str, Any] = {}
+        d["kind"] = self.kind
+        return d
+
+    @classmethod
+    def from_wire(cls, v: Any) -> AddError:
+        """Reads a value from the wire."""
+        d = v
+        return cls(
+            kind=d["kind"],
+        )
 
 
 @dataclass(kw_only=True)

@@ -13,6 +13,7 @@ import {
   type WideInt,
 } from "./runtime.js";
 import type {
+  AddError,
   AddParams,
   CalcEvaluateParams,
   DivError,
@@ -33,6 +34,7 @@ export const handlerKinds: Record<string, MethodKind> = {
 
 /** The `data` type of each method's `APPLICATION` errors. */
 export interface MethodErrors {
+  "add": AddError;
   "divide": DivError;
 }
 
@@ -91,7 +93,9 @@ export class Client {
   }
 
   /**
-   * Adds two integers.
+   * Adds two integers. Fails with a typed `AddError` when the sum overflows.
+   *
+   * @throws {VolleyError} code `APPLICATION` (1000) with typed `data`; narrow it with `isMethodError(err, "add")`.
    */
   add(params: AddParams, options: CallOptions = {}): Promise<WideInt> {
     return this.#c.unary<WideInt>("add", params, options);

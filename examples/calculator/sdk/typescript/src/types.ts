@@ -4,6 +4,13 @@
 import type { WideInt } from "./runtime.js";
 
 /**
+ * Why an addition failed.
+ */
+export interface AddError {
+  kind: "Overflow";
+}
+
+/**
  * A batch of named operations to evaluate.
  */
 export interface Batch {
