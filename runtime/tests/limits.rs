@@ -46,8 +46,14 @@ async fn slow_sink(ms: u64, mut items: Streaming<String>) -> Result<u64, Error> 
     Ok(n)
 }
 
+/// Divides `a` by `b` as floats do (so `1 / 0` is infinity).
+#[rpc]
+async fn ratio(a: f64, b: f64) -> f64 {
+    a / b
+}
+
 fn router() -> Router {
-    Router::new().rpc::<add>().rpc::<sleep>().rpc::<count>().rpc::<slow_sink>()
+    Router::new().rpc::<add>().rpc::<ratio>().rpc::<sleep>().rpc::<count>().rpc::<slow_sink>()
 }
 
 async fn serve_with(server: Server) -> SocketAddr {
@@ -373,4 +379,18 @@ async fn draining_answers_503_then_closes_with_1001() {
     assert_eq!(close_of(&mut ws).await, (1001, "the server is shutting down".to_owned()));
     tokio::time::timeout(Duration::from_secs(5), server).await.expect("the server stops").unwrap().unwrap();
     let _ = ws.close(None).await;
+}
+
+#[tokio::test]
+async fn a_non_finite_result_is_an_error_in_json_and_a_float_in_msgpack() {
+    let addr = serve_with(Server::with_limits(router(), quiet())).await;
+    let json = Client::connect(&url(addr)).await.unwrap();
+    let err = json.peer().call::<f64>("ratio", &serde_json::json!({"a": 1.0, "b": 0.0})).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::INTERNAL);
+    assert!(err.message.contains("not a finite number"), "{}", err.message);
+    let half: f64 = json.peer().call("ratio", &serde_json::json!({"a": 1.0, "b": 2.0})).await.unwrap();
+    assert_eq!(half, 0.5);
+    let msgpack = Client::connect_with(&url(addr), volley::Encoding::MsgPack).await.unwrap();
+    let inf: f64 = msgpack.peer().call("ratio", &serde_json::json!({"a": 1.0, "b": 0.0})).await.unwrap();
+    assert_eq!(inf, f64::INFINITY);
 }

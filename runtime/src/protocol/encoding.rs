@@ -146,7 +146,7 @@ impl Encoding {
     ) -> Result<(), ValueError> {
         let err = |e: &dyn std::fmt::Display| ValueError { path: String::new(), message: e.to_string() };
         match self {
-            Encoding::Json => serde_json::to_writer(out, value).map_err(|e| err(&e)),
+            Encoding::Json => serde_json::to_writer(out, &super::finite::Finite(value)).map_err(|e| err(&e)),
             Encoding::MsgPack => {
                 let mut ser = rmp_serde::Serializer::new(out).with_struct_map();
                 value.serialize(&mut ser).map_err(|e| err(&e))

@@ -6,6 +6,7 @@
 mod call_table;
 mod encoding;
 mod error_code;
+mod finite;
 mod frame;
 mod json;
 mod msgpack;
