@@ -205,3 +205,13 @@ pub fn router() -> Router {
         .rpc::<echo>()
         .rpc::<timings>()
 }
+
+/// The origins whose pages may open a WebSocket to the example: its own address. It
+/// authenticates by cookie, so without this check any site a user visits could open a
+/// connection with the user's cookie (cross-site WebSocket hijacking).
+pub const ALLOWED_ORIGINS: [&str; 2] = ["http://127.0.0.1:8002", "http://localhost:8002"];
+
+/// The example's server: its router, with upgrades from other origins refused.
+pub fn server(origins: &[&str]) -> volley::Server {
+    volley::Server::new(router()).allowed_origins(origins.iter().copied())
+}

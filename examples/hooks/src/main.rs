@@ -8,7 +8,10 @@ async fn main() -> std::io::Result<()> {
     let addr = parse_addr()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("hooks listening on ws://{}  (schema: http://{0}/schema)", listener.local_addr()?);
-    volley::Server::new(hooks::router()).serve(listener).await
+    // Pages served from the example's own address may connect, whatever port it uses.
+    let here = listener.local_addr()?;
+    let origins = [format!("http://{here}"), format!("http://localhost:{}", here.port())];
+    hooks::server(&origins.iter().map(String::as_str).collect::<Vec<_>>()).serve(listener).await
 }
 
 fn parse_addr() -> std::io::Result<SocketAddr> {

@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 
 use hooks::{MethodTiming, User};
 use serde_json::json;
-use volley::{CallOptions, Client, ErrorCode, Server};
+use volley::{CallOptions, Client, ErrorCode};
 
 async fn serve() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(Server::new(hooks::router()).serve_with_shutdown(listener, std::future::pending()));
+    tokio::spawn(hooks::server(&hooks::ALLOWED_ORIGINS).serve_with_shutdown(listener, std::future::pending()));
     format!("ws://{addr}")
 }
 
@@ -59,4 +59,18 @@ async fn every_call_is_traced_and_timed() {
     // Errors are timed too.
     let err = client.call_with::<String>("echo", &json!({"text": "x", "delay_ms": 999999}), CallOptions::new()).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::INVALID_PARAMS);
+}
+
+#[tokio::test]
+async fn a_cross_site_upgrade_is_refused_even_with_a_valid_cookie() {
+    let url = serve().await;
+    let cookie = "token=alice-token";
+    let err = Client::builder(&url).header("cookie", cookie).header("origin", "https://evil.example").connect().await.err().expect("refused");
+    assert!(err.message.contains("403"), "{}", err.message);
+    let same_site = Client::builder(&url).header("cookie", cookie).header("origin", "http://127.0.0.1:8002").connect().await.unwrap();
+    let me = same_site.call::<Option<User>>("whoami", &json!({})).await.unwrap().expect("alice");
+    assert_eq!(me.name, "alice");
+    // Not a browser: no Origin, let in.
+    let tool = Client::builder(&url).header("cookie", cookie).connect().await.unwrap();
+    assert_eq!(tool.call::<Option<User>>("whoami", &json!({})).await.unwrap().expect("alice").name, "alice");
 }

@@ -20,6 +20,10 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role as WsRole, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 
+mod forwarded;
+
+pub use forwarded::BadProxy;
+
 use crate::connection::{self, Limits, Peer};
 use crate::context::ConnectionInfo;
 use crate::protocol::{Encoding, ErrorCode, Frame, Role};
@@ -51,9 +55,17 @@ pub(crate) struct ServerShared {
     schema_json: Bytes,
     limits: Limits,
     ws_config: WebSocketConfig,
-    trust_forwarded: bool,
+    policy: std::sync::RwLock<Policy>,
     conns: Mutex<HashMap<u64, Peer>>,
     shutting_down: AtomicBool,
+}
+
+/// Who may connect: settings read on every upgrade, set before or while serving.
+#[derive(Debug, Default)]
+struct Policy {
+    proxies: forwarded::TrustedProxies,
+    /// `None`: any origin.
+    origins: Option<Vec<String>>,
 }
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
@@ -139,7 +151,7 @@ impl Server {
                 schema_json,
                 limits,
                 ws_config,
-                trust_forwarded: false,
+                policy: Default::default(),
                 conns: Mutex::new(HashMap::new()),
                 shutting_down: AtomicBool::new(false),
             });
@@ -151,10 +163,34 @@ impl Server {
         }
     }
 
-    /// Takes the client's address from `Forwarded` / `X-Forwarded-For` headers. Only
-    /// for servers behind a proxy that sets them.
-    pub fn trust_forwarded_headers(mut self) -> Self {
-        Arc::get_mut(&mut self.shared).expect("configure the server before serving").trust_forwarded = true;
+    /// The proxies in front of the server, by address (`10.1.2.3`) or network
+    /// (`10.0.0.0/8`). For a connection from one of them, the client's address
+    /// ([`Context::remote_addr`](crate::Context::remote_addr), hooks) is the rightmost
+    /// hop in `Forwarded` or `X-Forwarded-For` that is not a trusted proxy; hops left of
+    /// it, which the client could have forged, are ignored. Connections from any other
+    /// address keep their TCP peer address, whatever their headers say.
+    pub fn trusted_proxies<I, S>(self, proxies: I) -> Result<Self, BadProxy>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.shared.policy.write().unwrap().proxies = forwarded::TrustedProxies::parse(proxies)?;
+        Ok(self)
+    }
+
+    /// Accepts WebSocket upgrades only from these origins (`https://app.example.com`,
+    /// compared without regard to case), refusing any other with `403` before a hook or
+    /// handler sees it. This is what stops cross-site WebSocket hijacking of a service
+    /// that authenticates by cookie: a page on another site can open a WebSocket to it,
+    /// and the browser sends the cookies along, but it cannot hide its `Origin`.
+    /// Requests without an `Origin` header (clients that are not browsers) are let in.
+    pub fn allowed_origins<I, S>(self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let origins = origins.into_iter().map(|o| o.into().trim_end_matches('/').to_ascii_lowercase()).collect();
+        self.shared.policy.write().unwrap().origins = Some(origins);
         self
     }
 
@@ -473,26 +509,6 @@ fn handle(shared: Arc<ServerShared>, req: Request<Incoming>, remote: SocketAddr,
     }
 }
 
-fn forwarded_addr(req: &Request<Incoming>) -> Option<SocketAddr> {
-    let h = req.headers();
-    let from_forwarded = h.get("forwarded").and_then(|v| v.to_str().ok()).and_then(|v| {
-        v.split([';', ',']).find_map(|part| {
-            let (k, val) = part.trim().split_once('=')?;
-            if !k.eq_ignore_ascii_case("for") {
-                return None;
-            }
-            let val = val.trim_matches('"');
-            val.parse::<SocketAddr>().ok().or_else(|| {
-                val.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().ok().map(|ip| SocketAddr::new(ip, 0))
-            })
-        })
-    });
-    from_forwarded.or_else(|| {
-        let first = h.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().to_owned();
-        first.parse::<SocketAddr>().ok().or_else(|| first.parse::<std::net::IpAddr>().ok().map(|ip| SocketAddr::new(ip, 0)))
-    })
-}
-
 /// The upgrade request's headers, copied out of hyper's read buffer. hyper's header
 /// values are slices of the (8 KiB) buffer the request was read into; keeping them for
 /// the connection's life would keep that whole buffer too.
@@ -567,7 +583,20 @@ fn upgrade(shared: Arc<ServerShared>, mut req: Request<Incoming>, remote: Socket
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
         return r;
     }
-    let remote = if shared.trust_forwarded { forwarded_addr(&req).or(Some(remote)) } else { Some(remote) };
+    let (remote, origin_ok) = {
+        let policy = shared.policy.read().unwrap();
+        let origin = req.headers().get(header::ORIGIN).map(|o| o.to_str().unwrap_or("").to_ascii_lowercase());
+        let ok = match (&policy.origins, &origin) {
+            (Some(allowed), Some(origin)) => allowed.iter().any(|a| a == origin),
+            _ => true,
+        };
+        (Some(policy.proxies.client_addr(req.headers(), remote)), ok.then_some(()).ok_or(origin))
+    };
+    if let Err(origin) = origin_ok {
+        let shown = crate::error::bounded(origin.as_deref().unwrap_or(""));
+        tracing::info!(origin = ?shown, "upgrade from a forbidden origin refused");
+        return refusal(&Error::new(ErrorCode::PERMISSION_DENIED, format!("origin `{shown}` is not allowed")));
+    }
     if let Err(e) = shared.routes.hooks.before_connection(req.headers(), remote) {
         return refusal(&e);
     }
