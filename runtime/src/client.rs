@@ -85,7 +85,7 @@ impl ClientBuilder {
         let config = WebSocketConfig::default()
             .read_buffer_size(4096)
             .write_buffer_size(64 << 10)
-            .max_message_size(Some(64 << 20));
+            .max_message_size(Some(self.limits.max_frame_size.saturating_mul(4)));
         let (ws, response) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
             .await
             .map_err(|e| Error::connection(format!("could not connect to {}: {e}", self.url)))?;

@@ -52,6 +52,11 @@ impl Subscriptions {
         }
     }
 
+    /// True if exactly this name or pattern is subscribed.
+    pub fn has_topic(&self, topic: &str) -> bool {
+        self.names.contains(topic) || self.patterns.contains(topic)
+    }
+
     /// Removes a topic name or pattern.
     pub fn remove_topic(&mut self, topic: &str) {
         if !self.names.remove(topic) {

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::{ConnShared, Out, Peer, Slot};
 use crate::context::{CallShared, Context};
 use crate::method::{ItemStream, MethodDef, Outcome};
-use crate::protocol::{CallId, ErrorCode, Frame, Metadata, Payload, DEFAULT_WINDOW};
+use crate::protocol::{CallId, ErrorCode, Frame, FrameKind, Metadata, Payload, DEFAULT_WINDOW};
 use crate::router::Hooks;
 use crate::streaming::Inbox;
 use crate::Error;
@@ -35,7 +35,7 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
         };
         return reject(error);
     };
-    if let Err(e) = check_client_metadata(&options.metadata, conn.limits.max_metadata_bytes) {
+    if let Err(e) = check_client_metadata(&options.metadata, conn.limits.max_metadata_bytes, id, FrameKind::Call) {
         return reject(e);
     }
     if conn.routes.draining.load(std::sync::atomic::Ordering::Relaxed) {
@@ -103,19 +103,19 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
 
 /// Client metadata a caller may send (PROTOCOL.md section 6): at most
 /// `MAX_METADATA_ENTRIES` entries, and no key in the reserved `volley-` space.
-fn check_client_metadata(metadata: &Metadata, max_bytes: usize) -> Result<(), Error> {
+/// `frame` is the frame that brought it (`CALL` or `META`), named in the error's data.
+fn check_client_metadata(metadata: &Metadata, max_bytes: usize, id: CallId, frame: FrameKind) -> Result<(), Error> {
+    let violation = |message: String| {
+        Err(Error::new(ErrorCode::PROTOCOL_VIOLATION, message).with_data(serde_json::json!({ "id": id, "frame": frame.name() })))
+    };
     if metadata.len() > super::MAX_METADATA_ENTRIES {
-        return Err(Error::new(
-            ErrorCode::PROTOCOL_VIOLATION,
-            format!("more than {} client metadata entries on one call", super::MAX_METADATA_ENTRIES),
-        ));
+        return violation(format!("more than {} client metadata entries on one call", super::MAX_METADATA_ENTRIES));
     }
     if metadata_bytes(metadata) > max_bytes {
-        return Err(Error::new(ErrorCode::PROTOCOL_VIOLATION, format!("more than {max_bytes} bytes of client metadata on one call")));
+        return violation(format!("more than {max_bytes} bytes of client metadata on one call"));
     }
     if let Some(key) = metadata.keys().find(|k| k.starts_with("volley-")) {
-        let shown: String = key.chars().take(64).collect();
-        return Err(Error::new(ErrorCode::PROTOCOL_VIOLATION, format!("client metadata key `{shown}` is in the reserved `volley-` space")));
+        return violation(format!("client metadata key `{}` is in the reserved `volley-` space", crate::error::bounded(key)));
     }
     Ok(())
 }
@@ -148,7 +148,7 @@ pub(super) fn more_metadata(conn: &ConnShared, call: &Arc<CallShared>, mut metad
     call.metadata_held.fetch_add(added, std::sync::atomic::Ordering::Relaxed);
     call.metadata_held.fetch_sub(freed.min(call.metadata_held.load(std::sync::atomic::Ordering::Relaxed)), std::sync::atomic::Ordering::Relaxed);
     merged.extend(metadata);
-    if let Err(e) = check_client_metadata(&merged, conn.limits.max_metadata_bytes) {
+    if let Err(e) = check_client_metadata(&merged, conn.limits.max_metadata_bytes, call.id, FrameKind::Meta) {
         drop(merged);
         super::reader::end_call(conn, crate::protocol::Ended::AsCallee(call.id), &e);
     } else {
@@ -196,6 +196,12 @@ async fn run(
             _ = &mut sleep => return Step::Deadline,
             p = conn.running.acquire() => p,
         };
+        // A deadline that passed before the handler could start (`ext.t = 0`, or a wait
+        // for a slot) is not raced against the handler: a timer due now may not fire
+        // on its first poll.
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Step::Deadline;
+        }
         if let Err(e) = hooks.before_request(&ctx).and_then(|_| hooks.before_request_message(&ctx, &params)) {
             return Step::Done(Outcome::Error(e));
         }

@@ -8,7 +8,7 @@ mod outgoing;
 mod reader;
 mod writer;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -143,7 +143,6 @@ pub(crate) struct ConnShared {
     pub limits: Limits,
     pub pending: Arc<Semaphore>,
     pub running: Arc<Semaphore>,
-    pub queued_notices: AtomicUsize,
     pub queued_notifications: Arc<AtomicUsize>,
     pub dropped_notifications: AtomicUsize,
     pub closed: CancellationToken,
@@ -158,10 +157,6 @@ pub(crate) struct ConnShared {
     /// replacement once the queue drains.
     pub stale_states: Mutex<std::collections::BTreeSet<String>>,
 }
-
-/// Connection-level notices kept in the queue at most; more are dropped (a peer that
-/// sends garbage without reading must not grow our memory).
-const MAX_QUEUED_NOTICES: usize = 64;
 
 impl ConnShared {
     /// Queues a frame for an open call; dropped if the call is no longer open.
@@ -185,14 +180,11 @@ impl ConnShared {
         }
     }
 
-    /// Queues a frame that belongs to no open call (answers to bad frames). Bounded.
+    /// Queues a frame that belongs to no open call (answers to bad frames). Every bad
+    /// frame is answered: what bounds them is the outgoing budget, past which the reader
+    /// stops reading the peer's frames.
     pub fn notice(&self, frame: Frame) {
-        if self.queued_notices.fetch_add(1, Ordering::Relaxed) < MAX_QUEUED_NOTICES {
-            let _ = self.out.send(Out::Notice(frame));
-        } else {
-            self.queued_notices.fetch_sub(1, Ordering::Relaxed);
-            tracing::debug!(conn = self.info.id, "dropping a notice for a peer that does not read");
-        }
+        let _ = self.out.send(Out::Notice(frame));
     }
 
     /// An `ERROR` frame.
@@ -377,7 +369,6 @@ where
         pending: Arc::new(Semaphore::new(limits.max_pending_calls)),
         running: Arc::new(Semaphore::new(limits.max_concurrent_calls)),
         limits,
-        queued_notices: AtomicUsize::new(0),
         queued_notifications: Arc::new(AtomicUsize::new(0)),
         dropped_notifications: AtomicUsize::new(0),
         closed: CancellationToken::new(),

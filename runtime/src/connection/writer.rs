@@ -157,10 +157,7 @@ where
                     permits.extend(permit);
                     f
                 }
-                Out::Notice(f) => {
-                    conn.queued_notices.fetch_sub(1, Ordering::Relaxed);
-                    f
-                }
+                Out::Notice(f) => f,
                 Out::Notification(f) => {
                     conn.queued_notifications.fetch_sub(1, Ordering::Relaxed);
                     f

@@ -325,7 +325,14 @@ pub(crate) fn decode_frame(buf: &Bytes) -> Result<Frame, DecodeError> {
     Ok(match kind {
         FrameKind::Call => {
             let method = r.string(2, "method")?;
-            let params = r.opt_payload(3).unwrap_or_else(|| Payload(Bytes::from_static(b"{}")));
+            let params = match r.raw(3) {
+                None => Payload(Bytes::from_static(b"{}")),
+                // A map of parameters (PROTOCOL.md section 2); anything else is a broken frame.
+                Some(raw) if !raw.get().starts_with('{') => {
+                    return Err(r.fail("element 3 (params) must be a map from parameter name to value"))
+                }
+                Some(raw) => r.payload_at(raw),
+            };
             let options = match r.raw(4) {
                 None => CallOptions::default(),
                 Some(raw) if !raw.get().starts_with('{') => return Err(r.fail("element 4 (ext) must be a map")),

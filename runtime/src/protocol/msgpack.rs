@@ -409,7 +409,15 @@ pub(crate) fn decode_frame(bytes: &Bytes) -> Result<Frame, DecodeError> {
     let frame = match kind {
         FrameKind::Call => {
             let method = r.string("method")?;
-            let params = if r.present() { r.payload_here("params")? } else { Payload(Bytes::from_static(&[0x80])) };
+            let params = if r.present() {
+                // A map of parameters (PROTOCOL.md section 2); anything else is a broken frame.
+                if !matches!(r.cur.peek(), Some(0x80..=0x8f | 0xde | 0xdf)) {
+                    return Err(r.fail("element 3 (params) must be a map from parameter name to value"));
+                }
+                r.payload_here("params")?
+            } else {
+                Payload(Bytes::from_static(&[0x80]))
+            };
             let options = if r.present() { r.ext()? } else { CallOptions::default() };
             Frame::Call { id, method, params, options }
         }
@@ -432,10 +440,7 @@ pub(crate) fn decode_frame(bytes: &Bytes) -> Result<Frame, DecodeError> {
             let n = r.uint("n")?;
             Frame::Credit { id, n: super::frame::credit_count(n).map_err(|e| r.fail(e))? }
         }
-        FrameKind::Meta => {
-            r.need("metadata")?;
-            Frame::Meta { id, metadata: r.meta_here()? }
-        }
+        FrameKind::Meta => Frame::Meta { id, metadata: r.opt_meta()? },
         FrameKind::Warning => Frame::Warning { id, warning: r.body()? },
         FrameKind::Notify => Frame::Notify { topic: r.string("topic")?, value: r.payload("value")? },
         FrameKind::State => Frame::State { name: r.string("name")?, patch: r.payload("patch")? },

@@ -114,6 +114,11 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     })
 }
 
+/// A `CALL`'s params: always a map (PROTOCOL.md section 2).
+fn params() -> impl Strategy<Value = serde_json::Value> {
+    prop::collection::btree_map("[a-z]{0,5}", json_value(), 0..4).prop_map(|m| serde_json::Value::Object(m.into_iter().collect()))
+}
+
 fn metadata() -> impl Strategy<Value = Metadata> {
     prop::collection::btree_map("[a-z-]{1,8}", ".{0,8}", 0..3)
 }
@@ -143,7 +148,7 @@ fn shape() -> impl Strategy<Value = Shape> {
     let code = -2000i64..2000;
     let opt_data = || prop::option::of(json_value().prop_filter("null data is absent data", |v| !v.is_null()));
     prop_oneof![
-        (id(), "[a-z.]{1,12}", json_value(), metadata(), prop::option::of(0u64..100_000), prop::option::of(any::<u32>()))
+        (id(), "[a-z.]{1,12}", params(), metadata(), prop::option::of(0u64..100_000), prop::option::of(any::<u32>()))
             .prop_map(|(a, b, c, d, e, f)| Shape::Call(a, b, c, d, e, f)),
         (id(), json_value(), metadata()).prop_map(|(a, b, c)| Shape::Result(a, b, c)),
         (0u64..50, code.clone(), ".{0,10}", opt_data(), metadata())
@@ -164,8 +169,6 @@ fn build(enc: Encoding, s: &Shape) -> Frame {
     let p = |v: &serde_json::Value| payload(enc, v);
     match s.clone() {
         Shape::Call(id, method, params, metadata, timeout_ms, window) => {
-            // `null` params are read as `{}` (PROTOCOL.md section 2), so they do not round-trip.
-            let params = if params.is_null() { serde_json::json!({}) } else { params };
             Frame::Call { id, method, params: p(&params), options: CallOptions { metadata, timeout_ms, window } }
         }
         Shape::Result(id, v, trailers) => Frame::Result { id, value: p(&v), trailers },

@@ -98,9 +98,13 @@ impl Server {
                     let conn = &ctx.peer().0;
                     if on {
                         let mut subs = conn.subscriptions.lock().unwrap();
-                        if subs.len() + p.topics.len() + p.states.len() > crate::topics::MAX_SUBSCRIPTIONS {
+                        // Subscriptions are a set: only names not held yet count.
+                        let new_topics: std::collections::HashSet<&String> = p.topics.iter().filter(|t| !subs.has_topic(t)).collect();
+                        let new_states: std::collections::HashSet<&String> = p.states.iter().filter(|s| !subs.states.contains(*s)).collect();
+                        if subs.len() + new_topics.len() + new_states.len() > crate::topics::MAX_SUBSCRIPTIONS {
+                            let path = if new_topics.is_empty() { "states" } else { "topics" };
                             return Err(Error::invalid_params(vec![crate::validate::FieldError {
-                                path: String::new(),
+                                path: path.into(),
                                 message: format!("a connection holds at most {} subscriptions", crate::topics::MAX_SUBSCRIPTIONS),
                             }]));
                         }
@@ -136,9 +140,11 @@ impl Server {
                 },
             ));
         }
-        // tungstenite's own limit is a hard cap far above ours, so a frame over our limit
-        // is answered with FRAME_TOO_LARGE instead of closing the connection.
-        let hard_cap = (limits.max_frame_size.saturating_mul(4)).max(64 << 20);
+        // tungstenite's own limit is a hard cap above ours, so a frame somewhat over our
+        // limit is answered with FRAME_TOO_LARGE instead of closing the connection; it is
+        // also what a peer can make this end hold while reassembling one fragmented
+        // message, so it stays a small multiple of the frame limit.
+        let hard_cap = limits.max_frame_size.saturating_mul(4);
         // Frames queue in tungstenite's write buffer until the writer flushes once per
         // batch; with a zero-sized buffer every frame would cost its own write syscall.
         let ws_config = WebSocketConfig::default()
