@@ -76,6 +76,11 @@ _CALL, _RESULT, _ERROR, _ITEM, _END, _CANCEL, _STOP, _CREDIT, _META, _WARNING, _
 #: before the client grants more credit (PROTOCOL.md section 4).
 DEFAULT_WINDOW = 32
 
+# Seconds between pings, and how long past one a silent server is given (PROTOCOL.md
+# section 1: a volley server does the same).
+HEARTBEAT_INTERVAL = 20.0
+HEARTBEAT_TIMEOUT = 20.0
+
 _SUBPROTOCOLS = {"json": "volley.v1.json", "msgpack": "volley.v1.msgpack"}
 
 
@@ -1140,6 +1145,11 @@ class Connection:
                 max_size=64 * 1024 * 1024,
                 open_timeout=self._open_timeout,
                 compression=None,
+                # Heartbeats, as the server does them: ping every 20 s and take the
+                # connection for lost (and reconnect, if set to) when no pong comes
+                # within 20 s more.
+                ping_interval=HEARTBEAT_INTERVAL,
+                ping_timeout=HEARTBEAT_TIMEOUT,
             )
         except (OSError, WebSocketException, asyncio.TimeoutError) as e:
             raise VolleyConnectionError(f"cannot connect to {self.url}: {e}") from e

@@ -275,3 +275,35 @@ test("the browser's and the ws package's WebSocket classes fit the WebSocket opt
 test("an unreachable server fails with a ConnectionError", async () => {
   await assert.rejects(Client.connect("ws://127.0.0.1:9/", { connectTimeoutMs: 2000 }), ConnectionError);
 });
+
+test("a server that goes silent is taken for dead after heartbeatTimeoutMs, and one that pings is kept", async () => {
+  const { WebSocketServer } = await import("ws");
+  // A bare WebSocket server that accepts the subprotocol and then never sends a frame;
+  // `pingEveryMs` makes it ping, as a volley server does.
+  const bare = async (pingEveryMs: number | undefined) => {
+    const wss = new WebSocketServer({ port: 0, handleProtocols: () => "volley.v1.json" });
+    await new Promise<void>((r) => wss.once("listening", () => r()));
+    wss.on("connection", (socket) => {
+      if (pingEveryMs === undefined) return;
+      const timer = setInterval(() => socket.ping(), pingEveryMs);
+      socket.on("close", () => clearInterval(timer));
+    });
+    const port = (wss.address() as { port: number }).port;
+    return { url: `ws://127.0.0.1:${port}/`, close: () => new Promise<void>((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r()); }) };
+  };
+  const silent = await bare(undefined);
+  const pinging = await bare(50);
+  try {
+    const states: ConnectionState[] = [];
+    const dead = await Client.connect(silent.url, { encoding: "json", heartbeatTimeoutMs: 300, onStateChange: (s) => states.push(s) });
+    const alive = await Client.connect(pinging.url, { encoding: "json", heartbeatTimeoutMs: 300 });
+    await eventually(() => dead.connection.state === "closed", 3000);
+    assert.deepEqual(states, ["closed"]);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(alive.connection.state, "open", "pings keep a quiet connection alive");
+    await alive.close();
+  } finally {
+    await silent.close();
+    await pinging.close();
+  }
+});

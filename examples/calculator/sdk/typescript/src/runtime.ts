@@ -188,6 +188,28 @@ export interface ConnectOptions<H = object> {
   onError?: (error: VolleyError) => void;
   /** How long to wait for the WebSocket to open; default 10000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * How long the server may stay silent (no frame, no ping) before the connection is
+   * taken for dead, closed and, with `reconnect`, dialled again; default 45000 ms (a
+   * volley server pings every 20 s). Needs a WebSocket that reports pings, as the `ws`
+   * package does in Node; browsers answer the server's pings themselves but do not
+   * show them to the page, so there only frames count and the check is off unless set.
+   * `0` turns it off.
+   */
+  heartbeatTimeoutMs?: number;
+}
+
+/** Silence from the server, in ms, after which a Node connection is taken for dead. */
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = 45000;
+
+/** A WebSocket that reports pings (the `ws` package's EventEmitter interface). */
+interface PingEvents {
+  on(event: "ping" | "pong", listener: () => void): unknown;
+  terminate?(): void;
+}
+
+function reportsPings(socket: WebSocketLike): socket is WebSocketLike & PingEvents {
+  return typeof (socket as Partial<PingEvents>).on === "function";
 }
 
 /** What a handler of a call from the server gets besides its parameters. */
@@ -1294,8 +1316,15 @@ export class Connection {
         this.socket = socket;
         this.nextId = 1;
         this.highestIncoming = 0;
-        socket.onmessage = (event) => this.onMessage(event.data);
-        socket.onclose = (event) => this.onClose(socket, `connection closed (code ${event.code}${event.reason ? `: ${event.reason}` : ""})`);
+        const watchdog = this.watch(socket);
+        socket.onmessage = (event) => {
+          watchdog.heard();
+          this.onMessage(event.data);
+        };
+        socket.onclose = (event) => {
+          watchdog.stop();
+          this.onClose(socket, `connection closed (code ${event.code}${event.reason ? `: ${event.reason}` : ""})`);
+        };
         socket.onerror = () => {
           // onclose follows and does the work.
         };
@@ -1345,6 +1374,34 @@ export class Connection {
       call.finish(new ConnectionError(error.message, call.method));
     }
     for (const call of [...this.incoming.values()]) call.close();
+  }
+
+  /**
+   * Heartbeats: takes the connection for dead when the server has sent nothing, not
+   * even a ping, for `heartbeatTimeoutMs`, and closes it as lost.
+   */
+  private watch(socket: WebSocketLike): { heard(): void; stop(): void } {
+    const limit = this.options.heartbeatTimeoutMs ?? (reportsPings(socket) ? DEFAULT_HEARTBEAT_TIMEOUT_MS : 0);
+    let last = Date.now();
+    const heard = () => {
+      last = Date.now();
+    };
+    if (limit <= 0) return { heard, stop: () => {} };
+    if (reportsPings(socket)) {
+      socket.on("ping", heard);
+      socket.on("pong", heard);
+    }
+    const timer = setInterval(() => {
+      if (Date.now() - last <= limit) return;
+      clearInterval(timer);
+      const why = `heartbeat timeout: nothing from the server for ${limit} ms`;
+      if (reportsPings(socket) && socket.terminate) socket.terminate();
+      else socket.close(4000, "heartbeat timeout");
+      this.onClose(socket, why);
+    }, Math.max(10, Math.floor(limit / 4)));
+    // A timer must not keep a Node process alive by itself.
+    (timer as { unref?: () => void }).unref?.();
+    return { heard, stop: () => clearInterval(timer) };
   }
 
   private onClose(socket: WebSocketLike, why: string): void {
