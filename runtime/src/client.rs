@@ -37,6 +37,7 @@ pub struct ClientBuilder {
     headers: Vec<(String, String)>,
     limits: Limits,
     notify_queue: usize,
+    ca_certs: Vec<std::path::PathBuf>,
 }
 
 impl ClientBuilder {
@@ -55,6 +56,13 @@ impl ClientBuilder {
     /// A header for the upgrade request (a token, a cookie).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Trusts the CA certificates in this PEM file for `wss://`, beside the system's
+    /// roots (a private CA, or a test's self-signed certificate).
+    pub fn ca_cert(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.ca_certs.push(path.into());
         self
     }
 
@@ -86,9 +94,14 @@ impl ClientBuilder {
             .read_buffer_size(4096)
             .write_buffer_size(64 << 10)
             .max_message_size(Some(self.limits.max_frame_size.saturating_mul(4)));
-        let (ws, response) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+        let connector = if request.uri().scheme_str() == Some("wss") {
+            Some(tokio_tungstenite::Connector::Rustls(crate::tls::client_config(&self.ca_certs)?))
+        } else {
+            None
+        };
+        let (ws, response) = tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, connector)
             .await
-            .map_err(|e| Error::connection(format!("could not connect to {}: {e}", self.url)))?;
+            .map_err(|e| Error::connection(format!("could not connect to {}: {}", self.url, connect_error(&e))))?;
         let chosen = response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok());
         if chosen != Some(self.encoding.subprotocol()) {
             return Err(Error::connection(format!(
@@ -112,6 +125,22 @@ impl ClientBuilder {
     }
 }
 
+/// What went wrong connecting, in words that name the cause: a certificate that has
+/// expired, is for another name, or comes from a CA nobody trusts says so.
+fn connect_error(e: &tokio_tungstenite::tungstenite::Error) -> String {
+    use std::error::Error as _;
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        source = s.source();
+    }
+    text
+}
+
 impl Client {
     /// Connects with JSON and no handlers.
     pub async fn connect(url: &str) -> Result<Client, Error> {
@@ -132,6 +161,7 @@ impl Client {
             headers: Vec::new(),
             limits: Limits::default(),
             notify_queue: 1024,
+            ca_certs: Vec::new(),
         }
     }
 

@@ -13,6 +13,7 @@ mod server;
 mod shared_state;
 mod state;
 mod streaming;
+mod tls;
 mod topics;
 pub mod validate;
 
@@ -33,6 +34,7 @@ pub use server::{Publisher, Server};
 pub use shared_state::apply_patch;
 pub use state::State;
 pub use streaming::Streaming;
+pub use tls::TlsConfig;
 pub use topics::Notification;
 pub use validate::Validate;
 pub use volley_macros::{model, rpc};

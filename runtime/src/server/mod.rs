@@ -48,6 +48,7 @@ pub struct Server {
     drain_timeout: Duration,
     handshake_timeout: Duration,
     max_connections: usize,
+    tls: Option<crate::TlsConfig>,
 }
 
 pub(crate) struct ServerShared {
@@ -166,6 +167,7 @@ impl Server {
             drain_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(10),
             max_connections: default_max_connections(),
+            tls: None,
         }
     }
 
@@ -197,6 +199,14 @@ impl Server {
     {
         let origins = origins.into_iter().map(|o| o.into().trim_end_matches('/').to_ascii_lowercase()).collect();
         self.shared.policy.write().unwrap().origins = Some(origins);
+        self
+    }
+
+    /// Serves `wss://` and `https://` instead of `ws://` and `http://`, with this
+    /// certificate ([`TlsConfig::from_pem_files`](crate::TlsConfig::from_pem_files)).
+    /// The TLS handshake counts against the handshake timeout.
+    pub fn tls(mut self, config: crate::TlsConfig) -> Self {
+        self.tls = Some(config);
         self
     }
 
@@ -240,7 +250,11 @@ impl Server {
     /// connection is closed with WebSocket close code 1001 (going away).
     pub async fn serve_with_shutdown(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let _ = self.shared.routes.server.set(Arc::downgrade(&self.shared));
-        let gate = Gate { sockets: Arc::new(tokio::sync::Semaphore::new(self.max_connections)), handshake_timeout: self.handshake_timeout };
+        let gate = Gate {
+            sockets: Arc::new(tokio::sync::Semaphore::new(self.max_connections)),
+            handshake_timeout: self.handshake_timeout,
+            tls: self.tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.0.clone())),
+        };
         tokio::select! {
             _ = shutdown => {}
             _ = accept_loop(&self.shared, &listener, &gate) => {}
@@ -298,6 +312,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 struct Gate {
     sockets: Arc<tokio::sync::Semaphore>,
     handshake_timeout: Duration,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// A socket's place under the connection cap, held for its whole life: by its HTTP
@@ -343,20 +358,40 @@ async fn accept_loop(shared: &Arc<ServerShared>, listener: &TcpListener, gate: &
         let _ = tcp.set_nodelay(true);
         let shared = shared.clone();
         let ticket: Ticket = Arc::new(Mutex::new(Some(permit)));
-        let handshake_timeout = gate.handshake_timeout;
+        // The TLS handshake and the HTTP phase share one deadline.
+        let deadline = tokio::time::Instant::now() + gate.handshake_timeout;
+        let tls = gate.tls.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let shared = shared.clone();
-                let ticket = ticket.clone();
-                async move { Ok::<_, Infallible>(handle(shared, req, remote, &ticket)) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service).with_upgrades();
-            match tokio::time::timeout(handshake_timeout, conn).await {
-                Ok(Err(e)) => tracing::debug!("http connection ended: {e}"),
-                Ok(Ok(())) => {}
-                Err(_) => tracing::debug!(%remote, "handshake timeout: closed"),
+            match tls {
+                None => serve_http(tcp, shared, remote, ticket, deadline).await,
+                Some(acceptor) => match tokio::time::timeout_at(deadline, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => serve_http(stream, shared, remote, ticket, deadline).await,
+                    // Garbage, a plain-text client on the TLS port, a client that does
+                    // not trust the certificate: nothing to answer, only to close.
+                    Ok(Err(e)) => tracing::debug!(%remote, "TLS handshake failed: {e}"),
+                    Err(_) => tracing::debug!(%remote, "handshake timeout during TLS: closed"),
+                },
             }
         });
+    }
+}
+
+/// Serves HTTP (and the upgrade to a WebSocket) on one connection, plain or TLS, until
+/// `deadline` for everything but the WebSocket it may become.
+async fn serve_http<I>(io: I, shared: Arc<ServerShared>, remote: SocketAddr, ticket: Ticket, deadline: tokio::time::Instant)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let shared = shared.clone();
+        let ticket = ticket.clone();
+        async move { Ok::<_, Infallible>(handle(shared, req, remote, &ticket)) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service).with_upgrades();
+    match tokio::time::timeout_at(deadline, conn).await {
+        Ok(Err(e)) => tracing::debug!("http connection ended: {e}"),
+        Ok(Ok(())) => {}
+        Err(_) => tracing::debug!(%remote, "handshake timeout: closed"),
     }
 }
 
