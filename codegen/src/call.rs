@@ -31,6 +31,10 @@ pub struct CallArgs {
     pub timeout: Option<Duration>,
     /// Print leading metadata and trailers on stderr.
     pub verbose: bool,
+    /// Headers for the upgrade request.
+    pub headers: Vec<(String, String)>,
+    /// A PEM file of CA certificates to trust for wss://.
+    pub cacert: Option<std::path::PathBuf>,
 }
 
 /// Why a call failed.
@@ -89,7 +93,15 @@ async fn call(args: CallArgs) -> Result<(), CallFailure> {
     }
     let url = ws_url(&args.url);
     let encoding = if args.msgpack { Encoding::MsgPack } else { Encoding::Json };
-    let client = Client::connect_with(&url, encoding)
+    let mut builder = Client::builder(&url).encoding(encoding);
+    for (name, value) in &args.headers {
+        builder = builder.header(name, value);
+    }
+    if let Some(ca) = &args.cacert {
+        builder = builder.ca_cert(ca);
+    }
+    let client = builder
+        .connect()
         .await
         .map_err(|e| CallFailure::Local(format!("cannot connect to {url}: {}", e.message)))?;
     let schema: Value = client.call("volley.introspect", &serde_json::json!({})).await?;

@@ -67,6 +67,13 @@ pub enum Command {
         /// Print leading metadata and trailers on stderr.
         #[arg(short, long)]
         verbose: bool,
+        /// A header for the upgrade request, `Name: value` (a token, a cookie);
+        /// repeatable.
+        #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// Trust the CA certificates in this PEM file for wss:// (beside the system's).
+        #[arg(long, value_name = "FILE")]
+        cacert: Option<std::path::PathBuf>,
     },
 }
 
@@ -109,7 +116,7 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
-        Command::Call { url, method, params, msgpack, metadata, timeout_ms, verbose } => {
+        Command::Call { url, method, params, msgpack, metadata, timeout_ms, verbose, headers, cacert } => {
             let params: serde_json::Value = match params {
                 Some(p) => serde_json::from_str(&p).map_err(|e| format!("the parameters are not JSON: {e}"))?,
                 None => serde_json::json!({}),
@@ -118,7 +125,13 @@ fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .iter()
                 .map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("metadata `{kv}` is not KEY=VALUE")))
                 .collect::<Result<Vec<_>, _>>()?;
+            let headers = headers
+                .iter()
+                .map(|h| h.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).ok_or_else(|| format!("header `{h}` is not `Name: value`")))
+                .collect::<Result<Vec<_>, _>>()?;
             let args = crate::call::CallArgs {
+                headers,
+                cacert,
                 url,
                 method,
                 params,

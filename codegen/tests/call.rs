@@ -85,3 +85,36 @@ fn an_unreachable_server_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("cannot connect to ws://127.0.0.1:9/"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn calls_over_wss_with_a_private_ca_and_headers() {
+    let dir = std::env::temp_dir().join(format!("volley-call-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rcgen::CertifiedKey { cert, signing_key } = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let (cert_path, key_path) = (dir.join("c.pem"), dir.join("k.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, signing_key.serialize_pem()).unwrap();
+    let tls = volley::TlsConfig::from_pem_files(&cert_path, &key_path).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let server = volley::Server::new(calculator::router()).tls(tls);
+            server.serve_with_shutdown(listener, std::future::pending()).await.unwrap();
+        });
+    });
+    let url = format!("wss://{}/", rx.recv().unwrap());
+    let ca = cert_path.to_str().unwrap();
+    let o = volley(&["call", "--cacert", ca, "-H", "x-anything: 1", &url, "add", r#"{"a":1,"b":2}"#], "");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).trim(), "3");
+    // Without the CA the certificate is refused, and the error says why.
+    let o = volley(&["call", &url, "add", r#"{"a":1,"b":2}"#], "");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("UnknownIssuer"), "{}", text(&o.stderr));
+    let o = volley(&["call", "-H", "no-colon", &url, "add"], "");
+    assert!(text(&o.stderr).contains("not `Name: value`"), "{}", text(&o.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
