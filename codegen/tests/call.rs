@@ -4,16 +4,21 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn serve(router: volley::Router) -> String {
+    serve_with(volley::Server::new(router), "ws")
+}
+
+/// Serves `server` on a free port in a thread of its own; returns its URL.
+fn serve_with(server: volley::Server, scheme: &str) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            volley::Server::new(router).serve_with_shutdown(listener, std::future::pending()).await.unwrap();
+            server.serve_with_shutdown(listener, std::future::pending()).await.unwrap();
         });
     });
-    format!("ws://{}/", rx.recv().unwrap())
+    format!("{scheme}://{}/", rx.recv().unwrap())
 }
 
 fn volley(args: &[&str], stdin: &str) -> Output {
@@ -95,17 +100,7 @@ fn calls_over_wss_with_a_private_ca_and_headers() {
     std::fs::write(&cert_path, cert.pem()).unwrap();
     std::fs::write(&key_path, signing_key.serialize_pem()).unwrap();
     let tls = volley::TlsConfig::from_pem_files(&cert_path, &key_path).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let server = volley::Server::new(calculator::router()).tls(tls);
-            server.serve_with_shutdown(listener, std::future::pending()).await.unwrap();
-        });
-    });
-    let url = format!("wss://{}/", rx.recv().unwrap());
+    let url = serve_with(volley::Server::new(calculator::router()).tls(tls), "wss");
     let ca = cert_path.to_str().unwrap();
     let o = volley(&["call", "--cacert", ca, "-H", "x-anything: 1", &url, "add", r#"{"a":1,"b":2}"#], "");
     assert!(o.status.success(), "{}", text(&o.stderr));

@@ -26,19 +26,9 @@ source "$here/../lib.sh"
 
 started=$SECONDS
 
-python="${PYTHON:-python3}"
-step "virtualenv: $here/.venv"
-[[ -x .venv/bin/python ]] || "$python" -m venv .venv
-py="$here/.venv/bin/python"
-"$py" -m pip install --quiet --disable-pip-version-check -r requirements.txt
-
+venv "$here"
 examples=(calculator streams)
-
-step "cargo build: ${examples[*]}"
-packages=()
-for name in "${examples[@]}"; do packages+=(-p "$name"); done
-(cd "$root" && nice -n 10 cargo build --quiet "${packages[@]}")
-target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps | "$py" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+build_examples "${examples[@]}"
 bin="$target_dir/debug"
 
 # 2,300 sockets at once on the client side, and as many on the server's (its cap is
