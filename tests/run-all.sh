@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every volley test: the Rust workspace (unit, property, integration and
-# compile-fail tests), then each SDK's end-to-end suite under tests/<language>/run.sh,
-# which generates the SDKs from the running example servers, type-checks them and
-# drives them against those servers.
+# compile-fail tests), a short run of each fuzz target (fuzz/run.sh, which installs
+# cargo-fuzz if missing), then each end-to-end suite under tests/<name>/run.sh:
+# the SDKs' (generated from the running example servers, type-checked and driven
+# against them), the protocol conformance suite and the hostile-client suite.
 #
 # Needs cargo, Node 20+ with npm, and Python 3.11+; installs npm and pip packages
 # itself (pip into a virtualenv under tests/python/.venv).
@@ -12,6 +13,10 @@ cd "$root"
 
 echo "== cargo test --workspace"
 cargo test --workspace --quiet
+
+echo
+echo "== fuzz/run.sh 5 (each fuzz target for 5 s; FUZZING.md records the long runs)"
+bash fuzz/run.sh 5
 
 for suite in tests/*/run.sh; do
   echo
