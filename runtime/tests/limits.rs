@@ -166,6 +166,16 @@ async fn an_idle_connection_is_closed_with_1000_but_a_subscribed_one_is_kept() {
 }
 
 #[tokio::test]
+async fn a_client_does_not_close_its_own_idle_connection() {
+    let addr = serve_with(Server::with_limits(router(), quiet())).await;
+    let limits = Limits { heartbeat_interval: None, idle_timeout: Some(Duration::from_millis(100)), ..Limits::default() };
+    let client = Client::builder(&url(addr)).limits(limits).connect().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let sum: i64 = client.peer().call("add", &serde_json::json!({"a": 1, "b": 1})).await.unwrap();
+    assert_eq!(sum, 2, "only servers close idle connections");
+}
+
+#[tokio::test]
 async fn connections_beyond_the_cap_get_503_before_the_upgrade() {
     let addr = serve_with(Server::with_limits(router(), quiet()).max_connections(2)).await;
     let _a = tokio::net::TcpStream::connect(addr).await.unwrap();

@@ -58,7 +58,7 @@ pub struct Limits {
     pub heartbeat_timeout: std::time::Duration,
     /// A connection with no open call and no subscription, from whose peer nothing but
     /// pongs arrived for this long, is closed with code 1000 (default 5 minutes);
-    /// `None` keeps idle connections open.
+    /// `None` keeps idle connections open. Servers only: a client keeps its connection.
     pub idle_timeout: Option<std::time::Duration>,
 }
 

@@ -25,7 +25,9 @@ where
     tokio::pin!(closed);
     let limits = &conn.limits;
     // One timer serves heartbeats and the idle timeout.
-    let period = limits.heartbeat_interval.or(limits.idle_timeout.map(|d| d / 4)).unwrap_or(Duration::from_secs(3600));
+    // Only a server closes idle connections; a client keeps the one it opened.
+    let idle_timeout = limits.idle_timeout.filter(|_| conn.role == crate::protocol::Role::Server);
+    let period = limits.heartbeat_interval.or(idle_timeout.map(|d| d / 4)).unwrap_or(Duration::from_secs(3600));
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // When the peer was last heard from at all, and when it last sent a frame.
@@ -48,7 +50,7 @@ where
                     }
                     let _ = conn.out.send(Out::Ping);
                 }
-                if let Some(idle) = limits.idle_timeout {
+                if let Some(idle) = idle_timeout {
                     if active.elapsed() > idle && conn.is_idle() {
                         tracing::debug!(conn = conn.info.id, "idle: closing");
                         conn.close_with(close_code::IDLE, "idle timeout");
