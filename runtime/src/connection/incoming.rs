@@ -49,11 +49,7 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
     // until the call ends.
     let held = params.0.len();
     if !conn.held.try_take(held + metadata_bytes(&options.metadata)) {
-        let limit = conn.limits.max_held_bytes;
-        return reject(
-            Error::new(ErrorCode::UNAVAILABLE, format!("this connection holds its budget of {limit} bytes for calls not yet started; retry later"))
-                .with_data(serde_json::json!({ "limit": limit, "retry_after_ms": super::RETRY_AFTER_MS })),
-        );
+        return reject(super::over_held_budget(&conn.limits, "the parameters of this call"));
     }
     let shape = def.shape;
     let cancel = conn.closed.child_token();
@@ -138,15 +134,13 @@ pub(super) fn more_metadata(conn: &ConnShared, call: &Arc<CallShared>, mut metad
     }
     if !conn.held.try_take(added) {
         drop(merged);
-        let limit = conn.limits.max_held_bytes;
-        let e = Error::new(ErrorCode::UNAVAILABLE, format!("client metadata would take this connection past its budget of {limit} bytes"))
-            .with_data(serde_json::json!({ "limit": limit, "retry_after_ms": super::RETRY_AFTER_MS }));
+        let e = super::over_held_budget(&conn.limits, "client metadata");
         super::reader::end_call(conn, crate::protocol::Ended::AsCallee(call.id), &e);
         return;
     }
     conn.held.release(freed);
-    call.metadata_held.fetch_add(added, std::sync::atomic::Ordering::Relaxed);
-    call.metadata_held.fetch_sub(freed.min(call.metadata_held.load(std::sync::atomic::Ordering::Relaxed)), std::sync::atomic::Ordering::Relaxed);
+    let relaxed = std::sync::atomic::Ordering::Relaxed;
+    let _ = call.metadata_held.fetch_update(relaxed, relaxed, |held| Some((held + added).saturating_sub(freed)));
     merged.extend(metadata);
     if let Err(e) = check_client_metadata(&merged, conn.limits.max_metadata_bytes, call.id, FrameKind::Meta) {
         drop(merged);

@@ -128,6 +128,14 @@ pub(crate) struct Slot {
 /// The retry hint (`retry_after_ms` in the error's data) of refusals for a full budget.
 pub(crate) const RETRY_AFTER_MS: u64 = 100;
 
+/// `UNAVAILABLE` for what would take the connection past its held-bytes budget:
+/// `what` would take it past, and the data names the limit and the retry hint.
+pub(crate) fn over_held_budget(limits: &Limits, what: &str) -> crate::Error {
+    let limit = limits.max_held_bytes;
+    crate::Error::new(crate::ErrorCode::UNAVAILABLE, format!("{what} would take this connection past its budget of {limit} bytes; retry later"))
+        .with_data(serde_json::json!({ "limit": limit, "retry_after_ms": RETRY_AFTER_MS }))
+}
+
 /// Metadata entries a call's client metadata may hold; a peer that sends more in `META`
 /// frames fails the call instead of growing it.
 pub(crate) const MAX_METADATA_ENTRIES: usize = 128;

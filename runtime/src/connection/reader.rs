@@ -271,12 +271,7 @@ fn deliver(conn: &ConnShared, frame: Frame) {
 fn over_budget(conn: &ConnShared, id: CallId) {
     let outbound = conn.table.lock().unwrap().get(id).map(|e| e.outbound);
     let Some(outbound) = outbound else { return };
-    let limit = conn.limits.max_held_bytes;
-    let error = Error::new(
-        ErrorCode::UNAVAILABLE,
-        format!("stream items not yet consumed would take this connection past its budget of {limit} bytes"),
-    )
-    .with_data(serde_json::json!({ "limit": limit, "retry_after_ms": super::RETRY_AFTER_MS }));
+    let error = super::over_held_budget(&conn.limits, "stream items not yet consumed");
     end_call(conn, if outbound { Ended::AsCaller(id) } else { Ended::AsCallee(id) }, &error);
 }
 
