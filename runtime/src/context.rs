@@ -48,6 +48,8 @@ impl ConnectionInfo {
 pub(crate) struct CallShared {
     pub id: CallId,
     pub method: String,
+    /// The method's name as a metrics label.
+    pub metric_label: metrics::SharedString,
     pub conn: Arc<ConnectionInfo>,
     pub peer: Peer,
     pub state: Arc<StateMap>,

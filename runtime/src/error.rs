@@ -169,3 +169,28 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic".into())
 }
+
+thread_local! {
+    /// Where the last panic on this thread happened, recorded by the hook that
+    /// [`record_panic_locations`] installs.
+    static LAST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Installs (once) a panic hook that notes each panic's location for
+/// [`panic_location`], then runs the hook that was there before.
+pub(crate) fn record_panic_locations() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            LAST_PANIC.with(|p| *p.borrow_mut() = at);
+            previous(info);
+        }));
+    });
+}
+
+/// Where the panic just caught on this thread happened, if recorded.
+pub(crate) fn panic_location() -> Option<String> {
+    LAST_PANIC.with(|p| p.borrow_mut().take())
+}

@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod auth;
 mod client;
 mod connection;
 mod context;
 mod error;
 mod method;
+pub mod metrics;
 pub mod protocol;
 mod router;
 pub mod schema;
@@ -28,9 +30,12 @@ pub use method::{Method, MethodDef};
 pub use protocol::{Encoding, ErrorCode, Metadata, Payload, Shape};
 /// The headers of a WebSocket upgrade request, as hooks and `Context::headers` see them.
 pub use hyper::http::HeaderMap;
-pub use router::{Hook, Router};
+pub use router::{Hook, HookFuture, Router};
 pub use schema::SchemaDocument;
-pub use server::{Publisher, Server};
+pub use server::{BadProxy, Publisher, Server};
+/// The axum volley is built on, for routes on the standalone server and for mounting
+/// volley in an axum application ([`Server::router`]).
+pub use axum;
 pub use shared_state::apply_patch;
 pub use state::State;
 pub use streaming::Streaming;

@@ -74,6 +74,8 @@ pub type ErrorSchemaFn = fn(&mut SchemaGenerator) -> Option<Schema>;
 #[derive(Clone)]
 pub struct MethodDef {
     pub(crate) name: String,
+    /// The name as a metrics label, set when the method is routed.
+    pub(crate) metric_label: metrics::SharedString,
     pub(crate) docs: &'static str,
     pub(crate) deprecated: Option<&'static str>,
     pub(crate) shape: Shape,
@@ -178,6 +180,7 @@ where
 {
     MethodDef {
         name: info.name.to_owned(),
+        metric_label: metrics::SharedString::const_str(""),
         docs: info.docs,
         deprecated: info.deprecated,
         shape,

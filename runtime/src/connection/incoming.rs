@@ -20,7 +20,9 @@ use crate::Error;
 /// A new call has passed the table's checks: route it and start its handler.
 pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
     let Frame::Call { id, method, params, options } = frame else { return };
-    let reject = |error: Error| {
+    let unknown = metrics::SharedString::const_str("unknown");
+    let reject = |label: &metrics::SharedString, error: Error| {
+        crate::metrics::call_finished(label, Some(error.code), Duration::ZERO);
         conn.table.lock().unwrap().close(id);
         let _ = conn.out.send(Out::Final(conn.error_frame(id, &error, Metadata::new()), None));
     };
@@ -33,23 +35,24 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
             Error::new(ErrorCode::METHOD_NOT_FOUND, format!("no method named `{shown}`"))
                 .with_data(serde_json::json!({ "method": shown }))
         };
-        return reject(error);
+        return reject(&unknown, error);
     };
+    let label = &def.metric_label;
     if let Err(e) = check_client_metadata(&options.metadata, conn.limits.max_metadata_bytes, id, FrameKind::Call) {
-        return reject(e);
+        return reject(label, e);
     }
     if conn.routes.draining.load(std::sync::atomic::Ordering::Relaxed) {
-        return reject(Error::new(ErrorCode::UNAVAILABLE, "the server is shutting down; retry on another connection"));
+        return reject(label, Error::new(ErrorCode::UNAVAILABLE, "the server is shutting down; retry on another connection"));
     }
     let Ok(permit) = conn.pending.clone().try_acquire_owned() else {
-        return reject(Error::new(ErrorCode::UNAVAILABLE, "too many calls in flight on this connection; retry later")
+        return reject(label, Error::new(ErrorCode::UNAVAILABLE, "too many calls in flight on this connection; retry later")
             .with_data(serde_json::json!({ "retry_after_ms": super::RETRY_AFTER_MS })));
     };
     // The parameters are held until the handler has decoded them, the client metadata
     // until the call ends.
     let held = params.0.len();
     if !conn.held.try_take(held + metadata_bytes(&options.metadata)) {
-        return reject(super::over_held_budget(&conn.limits, "the parameters of this call"));
+        return reject(label, super::over_held_budget(&conn.limits, "the parameters of this call"));
     }
     let shape = def.shape;
     let cancel = conn.closed.child_token();
@@ -67,6 +70,7 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
     let call = Arc::new(CallShared {
         id,
         method: def.name.clone(),
+        metric_label: def.metric_label.clone(),
         conn: conn.info.clone(),
         peer: Peer(conn.clone()),
         state: conn.routes.state.clone(),
@@ -94,7 +98,9 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
     }
     let ctx = Context(call);
     let conn = conn.clone();
-    tokio::spawn(run(conn, def.clone(), ctx, params, held, inbox, credit, permit));
+    crate::metrics::call_started(label);
+    let span = tracing::info_span!("call", method = %def.name, id, shape = shape.as_str(), conn = conn.info.id);
+    tokio::spawn(tracing::Instrument::instrument(run(conn, def.clone(), ctx, params, held, inbox, credit, permit), span));
 }
 
 /// Client metadata a caller may send (PROTOCOL.md section 6): at most
@@ -196,8 +202,17 @@ async fn run(
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Step::Deadline;
         }
-        if let Err(e) = hooks.before_request(&ctx).and_then(|_| hooks.before_request_message(&ctx, &params)) {
-            return Step::Done(Outcome::Error(e));
+        if !hooks.is_empty() {
+            let checked = async { hooks.before_request(&ctx).await.and_then(|_| hooks.before_request_message(&ctx, &params)) };
+            let verdict = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Step::Cancelled,
+                _ = &mut sleep => return Step::Deadline,
+                v = checked => v,
+            };
+            if let Err(e) = verdict {
+                return Step::Done(Outcome::Error(e));
+            }
         }
         let fut = AssertUnwindSafe((def.handler)(ctx.clone(), params, inbox)).catch_unwind();
         // The handler has decoded its parameters: their bytes are no longer held.
@@ -209,7 +224,7 @@ async fn run(
             r = fut => r,
         };
         match outcome {
-            Ok(Outcome::Stream(s)) => drive(&conn, &ctx, s, credit, &cancel, &mut sleep).await,
+            Ok(Outcome::Stream(s)) => drive(&conn, &ctx, &def.metric_label, s, credit, &cancel, &mut sleep).await,
             Ok(o) => Step::Done(o),
             Err(panic) => Step::Done(Outcome::Error(panicked(&ctx, panic))),
         }
@@ -220,6 +235,7 @@ async fn run(
     // the outcome, so hooks run in the documented order.
     let (frame, outcome) = match result {
         Step::Cancelled => {
+            finished(&def, Some(ErrorCode::CANCELLED), started.elapsed());
             hooks.after_request(&ctx, Err(&Error::cancelled()), started.elapsed());
             release_metadata(&conn, &ctx);
             return;
@@ -240,9 +256,17 @@ async fn run(
         Step::Done(Outcome::Stream(_)) => unreachable!("streams are driven to the end"),
         Step::Ended => (Frame::End { id, trailers: take_trailers(&ctx, hooks) }, Ok(())),
     };
+    finished(&def, outcome.as_ref().err().map(|e| e.code), started.elapsed());
     hooks.after_request(&ctx, outcome.as_ref().map(|_| ()), started.elapsed());
     conn.finish(id, frame, Some(permit));
     release_metadata(&conn, &ctx);
+}
+
+/// Counts and logs the end of a call (`code` `None`: success).
+fn finished(def: &MethodDef, code: Option<ErrorCode>, elapsed: Duration) {
+    crate::metrics::call_finished(&def.metric_label, code, elapsed);
+    let code = code.map_or("OK", |c| c.name().unwrap_or("APPLICATION"));
+    tracing::debug!(code, elapsed_us = elapsed.as_micros() as u64, "call finished");
 }
 
 /// The call is over: its client metadata is no longer held.
@@ -268,8 +292,15 @@ enum Step {
 
 fn panicked(ctx: &Context, panic: Box<dyn std::any::Any + Send>) -> Error {
     let what = crate::error::panic_message(&*panic);
-    tracing::error!(method = ctx.method(), call = ctx.call_id(), "handler panicked: {what}");
-    Error::internal("the handler failed unexpectedly")
+    let at = crate::error::panic_location();
+    let at_shown = at.as_deref().map(|a| format!(" at {a}")).unwrap_or_default();
+    tracing::error!(method = ctx.method(), call = ctx.call_id(), "handler panicked{at_shown}: {what}");
+    if ctx.0.peer.0.routes.panic_details.load(std::sync::atomic::Ordering::Relaxed) {
+        Error::internal(format!("the handler panicked{at_shown}: {what}"))
+            .with_data(serde_json::json!({ "panic": what, "location": at }))
+    } else {
+        Error::internal("the handler failed unexpectedly")
+    }
 }
 
 fn take_trailers(ctx: &Context, hooks: &Hooks) -> Metadata {
@@ -297,6 +328,7 @@ fn send_leading(conn: &ConnShared, ctx: &Context) {
 async fn drive<F: std::future::Future<Output = ()> + Unpin>(
     conn: &ConnShared,
     ctx: &Context,
+    label: &metrics::SharedString,
     mut items: ItemStream,
     credit: Option<Arc<Semaphore>>,
     cancel: &CancellationToken,
@@ -326,17 +358,20 @@ async fn drive<F: std::future::Future<Output = ()> + Unpin>(
         }
         match credit.try_acquire() {
             Ok(permit) => permit.forget(),
-            Err(_) => tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return Step::Cancelled,
-                _ = &mut *sleep => return Step::Deadline,
-                _ = stop.cancelled() => continue,
-                p = credit.acquire() => {
-                    if let Ok(p) = p {
-                        p.forget();
+            Err(_) => {
+                crate::metrics::credit_stall(label);
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => return Step::Cancelled,
+                    _ = &mut *sleep => return Step::Deadline,
+                    _ = stop.cancelled() => continue,
+                    p = credit.acquire() => {
+                        if let Ok(p) = p {
+                            p.forget();
+                        }
                     }
                 }
-            },
+            }
         }
         // A producer waits while the connection's outgoing queue is over its budget, as
         // it waits for credit.
@@ -358,5 +393,6 @@ async fn drive<F: std::future::Future<Output = ()> + Unpin>(
         if !conn.send_for_call(id, Frame::Item { id, value }) {
             return Step::Cancelled;
         }
+        crate::metrics::item_sent(label);
     }
 }

@@ -45,6 +45,7 @@ where
                 if let Some(interval) = limits.heartbeat_interval {
                     if heard.elapsed() > interval + limits.heartbeat_timeout {
                         tracing::debug!(conn = conn.info.id, "no heartbeat from the peer: closing");
+                        crate::metrics::heartbeat_missed();
                         conn.close_with(close_code::HEARTBEAT, "heartbeat timeout");
                         return;
                     }
@@ -135,6 +136,7 @@ fn wrong_encoding(conn: &ConnShared, bytes: &[u8], what: &str) {
 }
 
 fn on_bytes(conn: &Arc<ConnShared>, bytes: Bytes) {
+    crate::metrics::bytes_received(bytes.len());
     let encoding = conn.info.encoding;
     if bytes.len() > conn.limits.max_frame_size {
         let (kind, id) = encoding.peek_head(&bytes);
@@ -215,6 +217,7 @@ fn deliver(conn: &ConnShared, frame: Frame) {
     match frame {
         Frame::Item { value, .. } => {
             if let Some(call) = &slot.call {
+                crate::metrics::item_received(&call.metric_label);
                 let ctx = crate::Context(call.clone());
                 if let Err(e) = conn.routes.hooks.before_request_data(&ctx, &value) {
                     end_call(conn, Ended::AsCallee(id), &e);

@@ -210,6 +210,7 @@ fn message(encoding: Encoding, frame: &Frame, buf: &mut Vec<u8>) -> Message {
     buf.clear();
     buf.reserve(size_hint(frame));
     encoding.encode_frame(frame, buf);
+    crate::metrics::bytes_sent(buf.len());
     match encoding {
         Encoding::MsgPack => Message::Binary(Bytes::copy_from_slice(buf)),
         Encoding::Json => {

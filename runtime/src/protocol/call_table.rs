@@ -47,6 +47,15 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// The shape's name in the schema (`unary`, `server_stream`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shape::Unary => "unary",
+            Shape::ServerStream => "server_stream",
+            Shape::ClientStream => "client_stream",
+            Shape::BidiStream => "bidi_stream",
+        }
+    }
     /// True when the caller streams items to the callee.
     pub fn caller_streams(self) -> bool {
         matches!(self, Shape::ClientStream | Shape::BidiStream)

@@ -1,10 +1,16 @@
 //! Lifecycle hooks: observe, alter metadata, or refuse, at each step of a connection and
 //! of a call, in the order Swill defines.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
+
+use hyper::http::request::Parts;
 use hyper::http::HeaderMap;
 
 use crate::context::{ConnectionInfo, Context};
@@ -27,6 +33,41 @@ use crate::Error;
 /// | `before_trailing_metadata` | the final frame is about to be sent | alter trailers |
 /// | `after_request` | the call finished (result, error, cancel) | observe |
 /// | `after_connection` | the connection closed | observe |
+///
+/// `before_connection` also runs for the standalone server's plain HTTP requests
+/// (`/schema`, routes, static files; not `/healthz` or `/metrics`), so an
+/// authentication hook guards a whole site.
+///
+/// The three checks that may need to wait (on a database, a token service) have async
+/// forms, [`before_connection_async`](Hook::before_connection_async),
+/// [`after_accept_async`](Hook::after_accept_async) and
+/// [`before_request_async`](Hook::before_request_async), which volley calls; by
+/// default they run the plain ones. Implement one form or the other:
+///
+/// ```
+/// use volley::{axum::http::request::Parts, Error, ErrorCode, Hook, HookFuture};
+/// # use std::net::SocketAddr;
+/// # async fn lookup(_: &str) -> Option<u64> { Some(1) }
+///
+/// #[derive(Clone)]
+/// struct AccountId(u64);
+///
+/// struct TokenCheck;
+///
+/// impl Hook for TokenCheck {
+///     fn before_connection_async<'a>(&'a self, request: &'a mut Parts, _: Option<SocketAddr>) -> HookFuture<'a> {
+///         Box::pin(async move {
+///             let token = request.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+///             let Some(id) = lookup(token).await else {
+///                 return Err(Error::new(ErrorCode::UNAUTHENTICATED, "unknown token"));
+///             };
+///             // Kept with the connection: `ctx.connection().extensions`.
+///             request.extensions.insert(AccountId(id));
+///             Ok(())
+///         })
+///     }
+/// }
+/// ```
 #[allow(unused_variables)]
 pub trait Hook: Send + Sync + 'static {
     /// Before the WebSocket upgrade is accepted. An error refuses it with an HTTP status
@@ -34,13 +75,31 @@ pub trait Hook: Send + Sync + 'static {
     fn before_connection(&self, headers: &HeaderMap, remote: Option<SocketAddr>) -> Result<(), Error> {
         Ok(())
     }
+    /// [`before_connection`](Hook::before_connection), for a check that waits, with the
+    /// whole request head: its URI (a token in the query string) and its extensions.
+    /// What it inserts in `request.extensions` stays with the connection
+    /// ([`ConnectionInfo::extensions`]). The upgrade waits for it (within the handshake
+    /// timeout).
+    fn before_connection_async<'a>(&'a self, request: &'a mut Parts, remote: Option<SocketAddr>) -> HookFuture<'a> {
+        Box::pin(std::future::ready(self.before_connection(&request.headers, remote)))
+    }
     /// The connection is open. An error closes it.
     fn after_accept(&self, conn: &ConnectionInfo) -> Result<(), Error> {
         Ok(())
     }
+    /// [`after_accept`](Hook::after_accept), for a check that waits. No call is served
+    /// on the connection until it is done.
+    fn after_accept_async<'a>(&'a self, conn: &'a ConnectionInfo) -> HookFuture<'a> {
+        Box::pin(std::future::ready(self.after_accept(conn)))
+    }
     /// A call is about to run. An error fails it without running the handler.
     fn before_request(&self, ctx: &Context) -> Result<(), Error> {
         Ok(())
+    }
+    /// [`before_request`](Hook::before_request), for a check that waits. The call's
+    /// deadline and cancellation apply while it waits.
+    fn before_request_async<'a>(&'a self, ctx: &'a Context) -> HookFuture<'a> {
+        Box::pin(std::future::ready(self.before_request(ctx)))
     }
     /// Client metadata arrived. May alter it; an error fails the call.
     fn before_request_metadata(&self, ctx: &Context, metadata: &mut Metadata) -> Result<(), Error> {
@@ -68,17 +127,29 @@ pub trait Hook: Send + Sync + 'static {
     fn after_connection(&self, conn: &ConnectionInfo) {}
 }
 
+/// What an async check of a [`Hook`] returns: a boxed future of its verdict.
+pub type HookFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
+
 /// A shared hook is a hook: register an `Arc<H>` and keep a clone to read what it
 /// gathered (statistics, say).
 impl<H: Hook + ?Sized> Hook for Arc<H> {
     fn before_connection(&self, headers: &HeaderMap, remote: Option<SocketAddr>) -> Result<(), Error> {
         (**self).before_connection(headers, remote)
     }
+    fn before_connection_async<'a>(&'a self, request: &'a mut Parts, remote: Option<SocketAddr>) -> HookFuture<'a> {
+        (**self).before_connection_async(request, remote)
+    }
     fn after_accept(&self, conn: &ConnectionInfo) -> Result<(), Error> {
         (**self).after_accept(conn)
     }
+    fn after_accept_async<'a>(&'a self, conn: &'a ConnectionInfo) -> HookFuture<'a> {
+        (**self).after_accept_async(conn)
+    }
     fn before_request(&self, ctx: &Context) -> Result<(), Error> {
         (**self).before_request(ctx)
+    }
+    fn before_request_async<'a>(&'a self, ctx: &'a Context) -> HookFuture<'a> {
+        (**self).before_request_async(ctx)
     }
     fn before_request_metadata(&self, ctx: &Context, metadata: &mut Metadata) -> Result<(), Error> {
         (**self).before_request_metadata(ctx, metadata)
@@ -123,6 +194,19 @@ fn guarded<T>(step: &'static str, f: impl FnOnce() -> Result<T, Error>) -> Resul
     }
 }
 
+/// [`guarded`] for the async checks: a hook that panics, building its future or while
+/// it runs, fails the step with `INTERNAL`.
+async fn guarded_async<'a>(step: &'static str, check: impl FnOnce() -> HookFuture<'a>) -> Result<(), Error> {
+    let verdict = match std::panic::catch_unwind(AssertUnwindSafe(check)) {
+        Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+        Err(panic) => Err(panic),
+    };
+    verdict.unwrap_or_else(|panic| {
+        tracing::error!(hook = step, "a hook panicked: {}", crate::error::panic_message(&*panic));
+        Err(Error::internal("a hook failed unexpectedly"))
+    })
+}
+
 /// [`guarded`] for steps that cannot refuse: a panic is logged and the step skipped.
 fn guarded_quiet(step: &'static str, f: impl FnOnce()) {
     let _ = guarded(step, || {
@@ -132,18 +216,29 @@ fn guarded_quiet(step: &'static str, f: impl FnOnce()) {
 }
 
 impl Hooks {
-    pub fn before_connection(&self, headers: &HeaderMap, remote: Option<SocketAddr>) -> Result<(), Error> {
-        guarded("before_connection", || self.0.iter().try_for_each(|h| h.before_connection(headers, remote)))
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
-    pub fn after_accept(&self, conn: &ConnectionInfo) -> Result<(), Error> {
-        guarded("after_accept", || self.0.iter().try_for_each(|h| h.after_accept(conn)))
+    pub async fn before_connection(&self, request: &mut Parts, remote: Option<SocketAddr>) -> Result<(), Error> {
+        for h in &self.0 {
+            guarded_async("before_connection", || h.before_connection_async(request, remote)).await?;
+        }
+        Ok(())
     }
-    pub fn before_request(&self, ctx: &Context) -> Result<(), Error> {
+    pub async fn after_accept(&self, conn: &ConnectionInfo) -> Result<(), Error> {
+        for h in &self.0 {
+            guarded_async("after_accept", || h.after_accept_async(conn)).await?;
+        }
+        Ok(())
+    }
+    pub async fn before_request(&self, ctx: &Context) -> Result<(), Error> {
         if self.0.is_empty() {
             return Ok(());
         }
+        for h in &self.0 {
+            guarded_async("before_request", || h.before_request_async(ctx)).await?;
+        }
         let mut meta = ctx.metadata();
-        guarded("before_request", || self.0.iter().try_for_each(|h| h.before_request(ctx)))?;
         guarded("before_request_metadata", || self.0.iter().try_for_each(|h| h.before_request_metadata(ctx, &mut meta)))?;
         *ctx.0.metadata.lock().unwrap() = meta;
         Ok(())

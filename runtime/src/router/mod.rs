@@ -6,7 +6,7 @@ mod hooks;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-pub use hooks::Hook;
+pub use hooks::{Hook, HookFuture};
 pub(crate) use hooks::Hooks;
 
 use crate::method::{Method, MethodDef};
@@ -138,13 +138,22 @@ impl Router {
 
     pub(crate) fn into_routes(self) -> Routes {
         Routes {
-            methods: self.methods.into_iter().collect(),
+            methods: self
+                .methods
+                .into_iter()
+                .map(|(name, def)| {
+                    let mut def = Arc::unwrap_or_clone(def);
+                    def.metric_label = metrics::SharedString::from_shared(Arc::from(name.as_str()));
+                    (name, Arc::new(def))
+                })
+                .collect(),
             state: Arc::new(self.state),
             hooks: Hooks(self.hooks),
             on_notify: None,
             shared_states: Default::default(),
             server: Default::default(),
             draining: Default::default(),
+            panic_details: Default::default(),
         }
     }
 }
@@ -169,6 +178,9 @@ pub(crate) struct Routes {
     /// Set when the server shuts down: new calls are refused with `UNAVAILABLE` while
     /// the calls in flight finish.
     pub draining: std::sync::atomic::AtomicBool,
+    /// An `INTERNAL` error from a panicking handler carries the panic's message and
+    /// location (a development setting, [`Server::panic_details`](crate::Server::panic_details)).
+    pub panic_details: std::sync::atomic::AtomicBool,
 }
 
 impl Routes {
@@ -180,7 +192,8 @@ impl Routes {
         self.methods.is_empty()
     }
 
-    pub fn add(&mut self, def: MethodDef) {
+    pub fn add(&mut self, mut def: MethodDef) {
+        def.metric_label = metrics::SharedString::from_shared(Arc::from(def.name.as_str()));
         self.methods.insert(def.name.clone(), Arc::new(def));
     }
 }

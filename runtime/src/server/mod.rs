@@ -1,37 +1,35 @@
-//! The HTTP + WebSocket server: upgrade and subprotocol negotiation on `/`, the schema
-//! at `GET /schema`, health at `GET /healthz`, graceful shutdown.
+//! The standalone server: accepts TCP (and TLS) connections, caps them, bounds their
+//! HTTP phase, and serves the router of [`app`] on each; draining on shutdown.
+//!
+//! The HTTP surface itself (the WebSocket endpoint, `/schema`, `/healthz`, `/metrics`,
+//! routes and static files) is an axum `Router` ([`Server::router`]), which an
+//! application can mount in its own axum app instead.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::header::{self, HeaderValue};
-use hyper::http::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role as WsRole, WebSocketConfig};
-use tokio_tungstenite::WebSocketStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+mod app;
 mod forwarded;
+mod upgrade;
 
 pub use forwarded::BadProxy;
 
 use crate::connection::{self, Limits, Peer};
-use crate::context::ConnectionInfo;
-use crate::protocol::{Encoding, ErrorCode, Frame, Role};
+use crate::protocol::Frame;
 use crate::router::{Router, Routes};
 use crate::schema::SubscribeParams;
 use crate::Error;
-
-type Body = Full<Bytes>;
 
 /// A volley server: serves a [`Router`] over WebSocket, with its schema and a health
 /// check over plain HTTP.
@@ -45,9 +43,8 @@ type Body = Full<Bytes>;
 /// ```
 pub struct Server {
     shared: Arc<ServerShared>,
-    drain_timeout: Duration,
+    http: app::Http,
     handshake_timeout: Duration,
-    max_connections: usize,
     tls: Option<crate::TlsConfig>,
 }
 
@@ -59,6 +56,10 @@ pub(crate) struct ServerShared {
     policy: std::sync::RwLock<Policy>,
     conns: Mutex<HashMap<u64, Peer>>,
     shutting_down: AtomicBool,
+    /// Places under the connection cap: one per TCP connection in the standalone
+    /// server, one per WebSocket when mounted in another server.
+    sockets: Mutex<Arc<Semaphore>>,
+    drain_timeout: Mutex<Duration>,
 }
 
 /// Who may connect: settings read on every upgrade, set before or while serving.
@@ -68,8 +69,6 @@ struct Policy {
     /// `None`: any origin.
     origins: Option<Vec<String>>,
 }
-
-static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
 impl Server {
     /// A server for `router` with default limits.
@@ -161,13 +160,124 @@ impl Server {
                 policy: Default::default(),
                 conns: Mutex::new(HashMap::new()),
                 shutting_down: AtomicBool::new(false),
+                sockets: Mutex::new(Arc::new(Semaphore::new(default_max_connections()))),
+                drain_timeout: Mutex::new(Duration::from_secs(30)),
             });
-        Server {
-            shared,
-            drain_timeout: Duration::from_secs(30),
-            handshake_timeout: Duration::from_secs(10),
-            max_connections: default_max_connections(),
-            tls: None,
+        Server { shared, http: app::Http::default(), handshake_timeout: Duration::from_secs(10), tls: None }
+    }
+
+    /// Serves the WebSocket endpoint at `path` instead of `/` (`/ws`, say). A plain
+    /// `GET` there is answered `426 Upgrade Required`.
+    ///
+    /// # Panics
+    ///
+    /// If `path` does not start with `/`, or is one the server serves itself
+    /// (`/schema`, `/healthz`, `/metrics`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        assert!(path.starts_with('/'), "the WebSocket path must start with `/`, got `{path}`");
+        assert!(!app::RESERVED.contains(&path.as_str()), "`{path}` is served by volley itself; pick another WebSocket path");
+        self.http.ws_path = path;
+        self
+    }
+
+    /// Serves `GET path` (or any method the [`MethodRouter`](axum::routing::MethodRouter)
+    /// has) with an axum handler, which can take the request's headers, query, remote
+    /// address (`ConnectInfo<SocketAddr>`) and anything else axum extracts:
+    ///
+    /// ```no_run
+    /// # fn f(server: volley::Server) -> volley::Server {
+    /// use volley::axum::{http::HeaderMap, routing::get};
+    /// server.route("/health", get(|headers: HeaderMap| async move {
+    ///     format!("ok, user agent {:?}\n", headers.get("user-agent"))
+    /// }))
+    /// # }
+    /// ```
+    ///
+    /// Routes are behind the connection hooks' `before_connection` (so an
+    /// authentication hook guards them as it guards the WebSocket).
+    ///
+    /// # Panics
+    ///
+    /// As axum does, when `path` is taken or not a valid route.
+    pub fn route(mut self, path: &str, handler: axum::routing::MethodRouter) -> Self {
+        self.http.routes = std::mem::take(&mut self.http.routes).route(path, handler);
+        self
+    }
+
+    /// Adds every route of an axum `Router` (with its own layers) to the server.
+    pub fn routes(mut self, routes: axum::Router) -> Self {
+        self.http.routes = std::mem::take(&mut self.http.routes).merge(routes);
+        self
+    }
+
+    /// Serves the files under `dir` for every path no route claims, with content types
+    /// from their extensions, `index.html` for directories, and `404` for what is not
+    /// there. A plain `GET /` is redirected to `/index.html` (see
+    /// [`index`](Self::index)). Behind the connection hooks, as routes are.
+    pub fn static_files(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.http.static_dir = Some(dir.into());
+        self
+    }
+
+    /// Where a plain `GET /` is redirected when there are static files (default
+    /// `/index.html`); `None` turns the redirect off.
+    pub fn index(mut self, path: Option<&str>) -> Self {
+        self.http.index = path.map(str::to_owned);
+        self
+    }
+
+    /// Serves Prometheus metrics at `GET /metrics` (off by default): connections,
+    /// calls by method and code, call durations, stream items, bytes, credit stalls and
+    /// missed heartbeats (the names are in [`crate::metrics`]). Installs volley's
+    /// Prometheus recorder as the process's `metrics` recorder, unless one is installed
+    /// already (then `/metrics` answers `503` and says so, and volley's metrics go to
+    /// that recorder).
+    pub fn metrics(mut self) -> Self {
+        crate::metrics::install();
+        self.http.metrics = true;
+        self
+    }
+
+    /// The server's HTTP surface as an axum `Router`, to serve volley inside an axum
+    /// application, at a path of its choosing and behind its own middleware:
+    ///
+    /// ```no_run
+    /// # async fn run(router: volley::Router) -> std::io::Result<()> {
+    /// use std::net::SocketAddr;
+    /// use volley::axum::{routing::get, Router};
+    ///
+    /// let volley = volley::Server::new(router);
+    /// let app = Router::new()
+    ///     .route("/", get(|| async { "the application" }))
+    ///     .nest("/rpc", volley.router()); // ws://host/rpc, /rpc/schema, /rpc/healthz
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+    /// axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    ///     .with_graceful_shutdown(volley.drain_after(async { let _ = tokio::signal::ctrl_c().await; }))
+    ///     .await
+    /// # }
+    /// ```
+    ///
+    /// Everything a connection does behaves as in the standalone server (limits,
+    /// heartbeats, hooks, origins, proxies, draining). What the standalone server does
+    /// per TCP connection is the application's: TLS, the handshake timeout, and the
+    /// connection cap, which here counts WebSockets. The remote address needs
+    /// `into_make_service_with_connect_info::<SocketAddr>()`; without it
+    /// [`Context::remote_addr`](crate::Context::remote_addr) is `None`.
+    pub fn router(&self) -> axum::Router {
+        let _ = self.shared.routes.server.set(Arc::downgrade(&self.shared));
+        app::router(self.shared.clone(), self.http.clone())
+    }
+
+    /// Waits for `signal`, then drains as [`serve_with_shutdown`](Self::serve_with_shutdown)
+    /// does and completes when every connection is closed: the future to hand to
+    /// axum's `with_graceful_shutdown` when volley is mounted in an axum app. Until it
+    /// completes axum keeps accepting, so `/healthz` answers `503` meanwhile.
+    pub fn drain_after(&self, signal: impl Future<Output = ()> + Send + 'static) -> impl Future<Output = ()> + Send + 'static {
+        let shared = self.shared.clone();
+        async move {
+            signal.await;
+            shared.drain().await;
         }
     }
 
@@ -222,14 +332,26 @@ impl Server {
     /// (default 10,000, or less when the process may open fewer files: the limit on
     /// open files minus 64, kept for the server's own needs). Beyond it a new
     /// connection gets `503 Service Unavailable` with `Retry-After` and is closed.
-    pub fn max_connections(mut self, max: usize) -> Self {
-        self.max_connections = max;
+    pub fn max_connections(self, max: usize) -> Self {
+        *self.shared.sockets.lock().unwrap() = Arc::new(Semaphore::new(max));
+        self
+    }
+
+    /// Development setting: an `INTERNAL` error from a panicking handler carries the
+    /// panic's message and location, in its message and in its data
+    /// (`{"panic": ..., "location": "src/lib.rs:10:5"}`). Off by default, since a panic's
+    /// text can reveal what a client should not see; the log has both either way.
+    pub fn panic_details(self, on: bool) -> Self {
+        if on {
+            crate::error::record_panic_locations();
+        }
+        self.shared.routes.panic_details.store(on, Ordering::Relaxed);
         self
     }
 
     /// How long a graceful shutdown waits for calls in flight (default 30 s).
-    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
-        self.drain_timeout = timeout;
+    pub fn drain_timeout(self, timeout: Duration) -> Self {
+        *self.shared.drain_timeout.lock().unwrap() = timeout;
         self
     }
 
@@ -249,34 +371,40 @@ impl Server {
     /// drain timeout, new calls on open connections get `UNAVAILABLE`, and finally every
     /// connection is closed with WebSocket close code 1001 (going away).
     pub async fn serve_with_shutdown(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-        let _ = self.shared.routes.server.set(Arc::downgrade(&self.shared));
         let gate = Gate {
-            sockets: Arc::new(tokio::sync::Semaphore::new(self.max_connections)),
+            app: self.router(),
+            sockets: self.shared.sockets.lock().unwrap().clone(),
             handshake_timeout: self.handshake_timeout,
             tls: self.tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.0.clone())),
         };
         tokio::select! {
             _ = shutdown => {}
-            _ = accept_loop(&self.shared, &listener, &gate) => {}
+            _ = accept_loop(&listener, &gate) => {}
         }
-        self.shared.shutting_down.store(true, Ordering::SeqCst);
-        self.shared.routes.draining.store(true, Ordering::SeqCst);
-        let deadline = tokio::time::Instant::now() + self.drain_timeout;
-        let drained = async {
-            loop {
-                let busy = self.shared.conns.lock().unwrap().values().any(|p| p.open_calls() > 0);
-                if !busy || tokio::time::Instant::now() >= deadline {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        };
         // Keep answering while draining, so load balancers and clients see the 503s.
         tokio::select! {
-            _ = drained => {}
-            _ = accept_loop(&self.shared, &listener, &gate) => {}
+            _ = self.shared.drain() => {}
+            _ = accept_loop(&listener, &gate) => {}
         }
-        let peers: Vec<Peer> = self.shared.conns.lock().unwrap().drain().map(|(_, p)| p).collect();
+        Ok(())
+    }
+}
+
+impl ServerShared {
+    /// Refuses new connections and calls, lets the calls in flight finish (until the
+    /// drain timeout), then closes every connection with 1001 (going away).
+    async fn drain(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        self.routes.draining.store(true, Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + *self.drain_timeout.lock().unwrap();
+        loop {
+            let busy = self.conns.lock().unwrap().values().any(|p| p.open_calls() > 0);
+            if !busy || tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let peers: Vec<Peer> = self.conns.lock().unwrap().drain().map(|(_, p)| p).collect();
         for p in &peers {
             p.close_with(connection::close_code::GOING_AWAY, "the server is shutting down");
         }
@@ -284,7 +412,6 @@ impl Server {
         // not waited for.
         let closed = futures_util::future::join_all(peers.iter().map(|p| p.finished()));
         let _ = tokio::time::timeout(CLOSE_GRACE, closed).await;
-        Ok(())
     }
 }
 
@@ -308,16 +435,26 @@ async fn shutdown_signal() {
 /// How long a shutdown waits for connections to take their close frames.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-/// What every accepted socket passes: the connection cap and the handshake timeout.
+/// What every accepted socket passes: the connection cap and the handshake timeout;
+/// then it is served the app.
 struct Gate {
-    sockets: Arc<tokio::sync::Semaphore>,
+    app: axum::Router,
+    sockets: Arc<Semaphore>,
     handshake_timeout: Duration,
     tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// A socket's place under the connection cap, held for its whole life: by its HTTP
-/// phase, then handed to its WebSocket.
-type Ticket = Arc<Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>;
+/// phase, then handed to its WebSocket (in each of its requests' extensions).
+#[derive(Clone)]
+struct Ticket(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
+
+impl Ticket {
+    /// The place, for the WebSocket the connection becomes.
+    fn take(&self) -> Option<OwnedSemaphorePermit> {
+        self.0.lock().unwrap().take()
+    }
+}
 
 /// The answer to a connection over the cap, written without reading its request.
 const OVER_CAPACITY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nvolley-error-code: 503\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 37\r\nConnection: close\r\n\r\nvolley: too many connections; retry\r\n";
@@ -336,7 +473,7 @@ fn default_max_connections() -> usize {
 }
 
 /// Accepts connections and serves HTTP on each, until dropped.
-async fn accept_loop(shared: &Arc<ServerShared>, listener: &TcpListener, gate: &Gate) {
+async fn accept_loop(listener: &TcpListener, gate: &Gate) {
     loop {
         let (tcp, remote) = match listener.accept().await {
             Ok(a) => a,
@@ -348,6 +485,7 @@ async fn accept_loop(shared: &Arc<ServerShared>, listener: &TcpListener, gate: &
         };
         let Ok(permit) = gate.sockets.clone().try_acquire_owned() else {
             tracing::debug!(%remote, "over the connection cap: refused");
+            crate::metrics::connection_refused("capacity");
             tokio::spawn(async move {
                 use tokio::io::AsyncWriteExt;
                 let mut tcp = tcp;
@@ -356,19 +494,22 @@ async fn accept_loop(shared: &Arc<ServerShared>, listener: &TcpListener, gate: &
             continue;
         };
         let _ = tcp.set_nodelay(true);
-        let shared = shared.clone();
-        let ticket: Ticket = Arc::new(Mutex::new(Some(permit)));
+        let app = gate.app.clone();
+        let ticket = Ticket(Arc::new(Mutex::new(Some(permit))));
         // The TLS handshake and the HTTP phase share one deadline.
         let deadline = tokio::time::Instant::now() + gate.handshake_timeout;
         let tls = gate.tls.clone();
         tokio::spawn(async move {
             match tls {
-                None => serve_http(tcp, shared, remote, ticket, deadline).await,
+                None => serve_http(tcp, app, remote, ticket, deadline).await,
                 Some(acceptor) => match tokio::time::timeout_at(deadline, acceptor.accept(tcp)).await {
-                    Ok(Ok(stream)) => serve_http(stream, shared, remote, ticket, deadline).await,
+                    Ok(Ok(stream)) => serve_http(stream, app, remote, ticket, deadline).await,
                     // Garbage, a plain-text client on the TLS port, a client that does
                     // not trust the certificate: nothing to answer, only to close.
-                    Ok(Err(e)) => tracing::debug!(%remote, "TLS handshake failed: {e}"),
+                    Ok(Err(e)) => {
+                        crate::metrics::connection_refused("tls");
+                        tracing::debug!(%remote, "TLS handshake failed: {e}")
+                    }
                     Err(_) => tracing::debug!(%remote, "handshake timeout during TLS: closed"),
                 },
             }
@@ -377,15 +518,18 @@ async fn accept_loop(shared: &Arc<ServerShared>, listener: &TcpListener, gate: &
 }
 
 /// Serves HTTP (and the upgrade to a WebSocket) on one connection, plain or TLS, until
-/// `deadline` for everything but the WebSocket it may become.
-async fn serve_http<I>(io: I, shared: Arc<ServerShared>, remote: SocketAddr, ticket: Ticket, deadline: tokio::time::Instant)
+/// `deadline` for everything but the WebSocket it may become. Each request carries the
+/// peer's address (`ConnectInfo`, as axum's own server sets it) and the connection's
+/// [`Ticket`].
+async fn serve_http<I>(io: I, app: axum::Router, remote: SocketAddr, ticket: Ticket, deadline: tokio::time::Instant)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let service = hyper::service::service_fn(move |req| {
-        let shared = shared.clone();
-        let ticket = ticket.clone();
-        async move { Ok::<_, Infallible>(handle(shared, req, remote, &ticket)) }
+    use tower::ServiceExt;
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(axum::extract::ConnectInfo(remote));
+        req.extensions_mut().insert(ticket.clone());
+        app.clone().oneshot(req.map(axum::body::Body::new))
     });
     let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service).with_upgrades();
     match tokio::time::timeout_at(deadline, conn).await {
@@ -461,224 +605,9 @@ impl Publisher {
     }
 }
 
-/// Tells a peer why its connection is refused after the upgrade (an `after_accept` hook
-/// said no): an `ERROR` frame on id 0, then a close with code 1008 (policy violation).
-async fn refuse<S>(mut ws: WebSocketStream<S>, encoding: Encoding, e: &Error)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    use futures_util::SinkExt;
-    use tokio_tungstenite::tungstenite::protocol::frame::{coding::CloseCode, CloseFrame};
-    use tokio_tungstenite::tungstenite::Message;
-
-    let frame = Frame::Error {
-        id: 0,
-        error: crate::protocol::ErrorBody { code: e.code, message: e.message.clone(), data: None },
-        trailers: Default::default(),
-    };
-    let mut buf = Vec::new();
-    encoding.encode_frame(&frame, &mut buf);
-    let msg = match encoding {
-        Encoding::Json => Message::text(String::from_utf8(buf).unwrap_or_default()),
-        Encoding::MsgPack => Message::binary(buf),
-    };
-    let _ = ws.send(msg).await;
-    let mut reason = e.message.clone();
-    while reason.len() > 120 {
-        reason.pop();
-    }
-    let _ = ws.close(Some(CloseFrame { code: CloseCode::Policy, reason: reason.into() })).await;
-}
-
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct NoParams {}
 
 impl crate::validate::Validate for NoParams {
     fn validate(&self, _: &mut crate::validate::Violations) {}
 }
-
-/// `Retry-After` on refusals while the server shuts down, in seconds.
-const RETRY_AFTER_SECS: &str = "5";
-
-/// An upgrade refused before it happens (PROTOCOL.md section 1): the status that fits
-/// the error's code, a `volley-error-code` header with the code, and a plain-text body.
-fn refusal(e: &Error) -> Response<Body> {
-    let status = match e.code {
-        ErrorCode::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
-        ErrorCode::PERMISSION_DENIED => StatusCode::FORBIDDEN,
-        ErrorCode::UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    let mut r = text(status, format!("volley: {}\n", e.message));
-    r.headers_mut().insert("volley-error-code", HeaderValue::from(e.code.0));
-    r
-}
-
-fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
-    let mut r = Response::new(Full::new(body.into()));
-    *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    r
-}
-
-fn handle(shared: Arc<ServerShared>, req: Request<Incoming>, remote: SocketAddr, ticket: &Ticket) -> Response<Body> {
-    let is_upgrade = req
-        .headers()
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    match (req.method().as_str(), req.uri().path(), is_upgrade) {
-        ("GET", "/", true) => upgrade(shared, req, remote, ticket),
-        ("GET", "/schema", _) => {
-            let mut r = Response::new(Full::new(shared.schema_json.clone()));
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            r.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-            r
-        }
-        ("GET", "/healthz", _) => {
-            if shared.shutting_down.load(Ordering::SeqCst) {
-                text(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
-            } else {
-                text(StatusCode::OK, "ok\n")
-            }
-        }
-        ("GET", "/", false) => text(
-            StatusCode::UPGRADE_REQUIRED,
-            "volley: this is a WebSocket endpoint; connect with subprotocol volley.v1.json or volley.v1.msgpack. The schema is at /schema.\n",
-        ),
-        _ => text(StatusCode::NOT_FOUND, "volley: not found; try / (WebSocket), /schema or /healthz\n"),
-    }
-}
-
-/// The upgrade request's headers, copied out of hyper's read buffer. hyper's header
-/// values are slices of the (8 KiB) buffer the request was read into; keeping them for
-/// the connection's life would keep that whole buffer too.
-fn detached(headers: hyper::HeaderMap) -> hyper::HeaderMap {
-    let mut out = hyper::HeaderMap::with_capacity(headers.len());
-    let mut last = None;
-    for (name, value) in headers {
-        let name = match name {
-            Some(n) => {
-                last = Some(n.clone());
-                n
-            }
-            None => match &last {
-                Some(n) => n.clone(),
-                None => continue,
-            },
-        };
-        // A value hyper accepted but `from_bytes` would not is kept as it is.
-        let copy = match HeaderValue::from_bytes(value.as_bytes()) {
-            Ok(mut copy) => {
-                copy.set_sensitive(value.is_sensitive());
-                copy
-            }
-            Err(_) => value,
-        };
-        out.append(name, copy);
-    }
-    out
-}
-
-/// True for a `Sec-WebSocket-Key` of the form RFC 6455 requires: a 16-byte nonce in
-/// base64, which is 22 characters, the last of them carrying 2 bits, and `==`.
-fn valid_key(key: &[u8]) -> bool {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    key.len() == 24
-        && key[..21].iter().all(|c| ALPHABET.contains(c))
-        && b"AQgw".contains(&key[21])
-        && &key[22..] == b"=="
-}
-
-fn upgrade(shared: Arc<ServerShared>, mut req: Request<Incoming>, remote: SocketAddr, ticket: &Ticket) -> Response<Body> {
-    if req.headers().get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
-        let mut r = text(StatusCode::UPGRADE_REQUIRED, "volley: only WebSocket version 13 (RFC 6455) is supported\n");
-        r.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-        return r;
-    }
-    let offered: Vec<String> = req
-        .headers()
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|s| s.trim().to_owned())
-        .collect();
-    let Some(encoding) = offered.iter().find_map(|p| Encoding::from_subprotocol(p)) else {
-        return text(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "volley: no supported WebSocket subprotocol offered (got: {}); offer volley.v1.json or volley.v1.msgpack in Sec-WebSocket-Protocol\n",
-                if offered.is_empty() { "none".to_owned() } else { offered.join(", ") }
-            ),
-        );
-    };
-    let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
-        return text(StatusCode::BAD_REQUEST, "volley: missing Sec-WebSocket-Key\n");
-    };
-    if !valid_key(key.as_bytes()) {
-        return text(StatusCode::BAD_REQUEST, "volley: Sec-WebSocket-Key must be a 16-byte nonce in base64\n");
-    }
-    if shared.shutting_down.load(Ordering::SeqCst) {
-        let mut r = refusal(&Error::new(ErrorCode::UNAVAILABLE, "the server is shutting down; retry on another connection"));
-        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
-        return r;
-    }
-    let (remote, origin_ok) = {
-        let policy = shared.policy.read().unwrap();
-        let origin = req.headers().get(header::ORIGIN).map(|o| o.to_str().unwrap_or("").to_ascii_lowercase());
-        let ok = match (&policy.origins, &origin) {
-            (Some(allowed), Some(origin)) => allowed.iter().any(|a| a == origin),
-            _ => true,
-        };
-        (Some(policy.proxies.client_addr(req.headers(), remote)), ok.then_some(()).ok_or(origin))
-    };
-    if let Err(origin) = origin_ok {
-        let shown = crate::error::bounded(origin.as_deref().unwrap_or(""));
-        tracing::info!(origin = ?shown, "upgrade from a forbidden origin refused");
-        return refusal(&Error::new(ErrorCode::PERMISSION_DENIED, format!("origin `{shown}` is not allowed")));
-    }
-    if let Err(e) = shared.routes.hooks.before_connection(req.headers(), remote) {
-        return refusal(&e);
-    }
-    let headers = detached(std::mem::take(req.headers_mut()));
-    let on_upgrade = hyper::upgrade::on(req);
-    let ticket = ticket.lock().unwrap().take();
-    tokio::spawn(async move {
-        let _ticket = ticket;
-        // The setup (upgrade, WebSocket, hooks) runs boxed, so its state is freed once
-        // done instead of sizing the task that waits out the connection's whole life.
-        let setup = Box::pin(async {
-            let upgraded = match on_upgrade.await {
-                Ok(u) => u,
-                Err(e) => {
-                    tracing::debug!("upgrade failed: {e}");
-                    return None;
-                }
-            };
-            let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), WsRole::Server, Some(shared.ws_config)).await;
-            let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
-            let info = ConnectionInfo { id, remote_addr: remote, headers, encoding, extensions: Default::default() };
-            if let Err(e) = shared.routes.hooks.after_accept(&info) {
-                tracing::info!(conn = id, "connection refused by a hook: {}", e.message);
-                refuse(ws, encoding, &e).await;
-                return None;
-            }
-            Some((id, connection::start(ws, Role::Server, info, shared.routes.clone(), shared.limits.clone())))
-        });
-        let Some((id, peer)) = setup.await else { return };
-        shared.conns.lock().unwrap().insert(id, peer.clone());
-        peer.closed().await;
-        shared.conns.lock().unwrap().remove(&id);
-        shared.routes.hooks.after_connection(peer.info());
-    });
-    let mut res = Response::new(Full::new(Bytes::new()));
-    *res.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    let h = res.headers_mut();
-    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    h.insert(header::SEC_WEBSOCKET_ACCEPT, HeaderValue::from_str(&derive_accept_key(key.as_bytes())).expect("base64"));
-    h.insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(encoding.subprotocol()));
-    res
-}
-

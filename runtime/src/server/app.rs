@@ -1,0 +1,154 @@
+//! The server's HTTP surface as an axum `Router`: the WebSocket endpoint, `/schema`,
+//! `/healthz`, `/metrics`, the application's own routes and a static directory.
+//!
+//! The standalone server serves exactly this router, and [`Server::router`] hands it to
+//! an application that mounts volley in its own axum app, so both behave the same.
+//!
+//! [`Server::router`]: super::Server::router
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use hyper::header::{self, HeaderValue};
+use hyper::http::StatusCode;
+
+use super::upgrade;
+use super::ServerShared;
+use crate::protocol::ErrorCode;
+use crate::Error;
+
+/// What the HTTP surface serves besides the WebSocket: set on the [`Server`](super::Server).
+#[derive(Clone)]
+pub(super) struct Http {
+    /// Where the WebSocket endpoint is; `/` by default.
+    pub ws_path: String,
+    /// The application's own routes.
+    pub routes: axum::Router,
+    /// A directory served for every path no route claims.
+    pub static_dir: Option<PathBuf>,
+    /// Where a plain `GET /` is redirected when there is a static directory.
+    pub index: Option<String>,
+    /// Serve Prometheus metrics at `/metrics`.
+    pub metrics: bool,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http { ws_path: "/".into(), routes: axum::Router::new(), static_dir: None, index: Some("/index.html".into()), metrics: false }
+    }
+}
+
+/// The state of the endpoint's handlers.
+pub(super) struct App {
+    pub shared: Arc<ServerShared>,
+    http: Http,
+}
+
+/// Paths the server itself serves, which neither the WebSocket nor a route may take.
+pub(super) const RESERVED: [&str; 3] = ["/schema", "/healthz", "/metrics"];
+
+impl App {
+    /// A plain request on the WebSocket path: the index of the static files, or a
+    /// pointer to what the path is for.
+    pub fn not_upgrade(&self, req: &Request) -> Response {
+        if let (Some(_), Some(index), "/") = (&self.http.static_dir, &self.http.index, req.uri().path()) {
+            return Redirect::to(index).into_response();
+        }
+        text(
+            StatusCode::UPGRADE_REQUIRED,
+            "volley: this is a WebSocket endpoint; connect with subprotocol volley.v1.json or volley.v1.msgpack. The schema is at /schema.\n",
+        )
+    }
+}
+
+/// Builds the router for `shared`, as set up by `http`.
+pub(super) fn router(shared: Arc<ServerShared>, http: Http) -> axum::Router {
+    let app = Arc::new(App { shared: shared.clone(), http: http.clone() });
+    // Behind the connection hooks, as an upgrade is: the schema, the application's
+    // routes, the static files. Health and metrics stay open to load balancers and
+    // scrapers.
+    let mut guarded = axum::Router::new()
+        .route("/schema", get(schema).with_state(shared.clone()))
+        .merge(http.routes.clone());
+    guarded = match &http.static_dir {
+        Some(dir) => guarded.fallback_service(tower_http::services::ServeDir::new(dir)),
+        None => guarded.fallback(not_found),
+    };
+    let guarded = guarded.layer(axum::middleware::from_fn_with_state(shared.clone(), guard));
+    let mut open = axum::Router::new()
+        .route(&http.ws_path, get(upgrade::endpoint).with_state(app.clone()))
+        .route("/healthz", get(healthz).with_state(shared.clone()));
+    if http.metrics {
+        open = open.route("/metrics", get(crate::metrics::render));
+    }
+    open.merge(guarded)
+}
+
+/// Runs the connection hooks' `before_connection` for a plain HTTP request, as for an
+/// upgrade: a static site behind basic authentication is refused the same way as its
+/// WebSocket.
+async fn guard(State(shared): State<Arc<ServerShared>>, req: Request, next: Next) -> Response {
+    if shared.routes.hooks.is_empty() {
+        return next.run(req).await;
+    }
+    let remote = upgrade::client_addr(&shared, &req);
+    let (mut head, body) = req.into_parts();
+    if let Err(e) = shared.routes.hooks.before_connection(&mut head, remote).await {
+        return refusal(&e);
+    }
+    next.run(Request::from_parts(head, body)).await
+}
+
+async fn schema(State(shared): State<Arc<ServerShared>>) -> Response {
+    let mut r = Response::new(Body::from(shared.schema_json.clone()));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    r
+}
+
+async fn healthz(State(shared): State<Arc<ServerShared>>) -> Response {
+    if shared.shutting_down.load(Ordering::SeqCst) {
+        text(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
+    } else {
+        text(StatusCode::OK, "ok\n")
+    }
+}
+
+async fn not_found() -> Response {
+    text(StatusCode::NOT_FOUND, "volley: not found; try the WebSocket endpoint, /schema or /healthz\n")
+}
+
+/// An upgrade or request refused (PROTOCOL.md section 1): the status that fits the
+/// error's code, a `volley-error-code` header with the code, and a plain-text body.
+/// A refusal for missing credentials asks for them (`WWW-Authenticate`) when the error
+/// names a scheme in its data (`{"www_authenticate": "Basic realm=..."}`).
+pub(super) fn refusal(e: &Error) -> Response {
+    let status = match e.code {
+        ErrorCode::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+        ErrorCode::PERMISSION_DENIED => StatusCode::FORBIDDEN,
+        ErrorCode::UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut r = text(status, format!("volley: {}\n", e.message));
+    r.headers_mut().insert("volley-error-code", HeaderValue::from(e.code.0));
+    let challenge = e.data.as_ref().and_then(|d| d.get("www_authenticate")).and_then(|c| c.as_str());
+    if let Some(challenge) = challenge.and_then(|c| HeaderValue::from_str(c).ok()) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    r
+}
+
+/// A plain-text response.
+pub(super) fn text(status: StatusCode, body: impl Into<Bytes>) -> Response {
+    let mut r = Response::new(Body::from(body.into()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
