@@ -4,13 +4,16 @@
 #   1. makes sure Debian's chromium is installed (installs it with apt-get when run as
 #      root; otherwise says how),
 #   2. installs the npm dependencies (npm ci),
-#   3. builds the example servers and starts them on free ports,
+#   3. builds the example servers and starts them on free ports, and two calculators
+#      serving wss:// with certificates made for this run (tests/lib.sh make_test_pki):
+#      one whose key Chromium is told to trust (--ignore-certificate-errors-spki-list),
+#      one it is not,
 #   4. compiles the checked-in SDKs examples/{calculator,streams}/sdk/typescript and the
 #      test page (page/) to plain ES modules with tsc, into build/www,
 #   5. runs test/browser.test.mjs with `node --test`: it serves build/www from a small
 #      static HTTP server, loads the page in headless Chromium, has it drive both
-#      servers over the browser's native WebSocket in both encodings, and asserts on
-#      what the page reports and on the frames Chromium saw.
+#      servers over the browser's native WebSocket in both encodings (and wss://), and
+#      asserts on what the page reports and on the frames Chromium saw.
 #
 # Exits non-zero on any failure. Servers it starts are stopped on exit; the browser is
 # closed by the test.
@@ -51,6 +54,15 @@ for name in calculator streams; do
   start_example "$target_dir/debug" "$name" browser
   echo "$name: ws://127.0.0.1:$port/"
 done
+
+make_test_pki
+start_example_tls "$target_dir/debug" calculator browser "$pki/leaf.pem" "$pki/leaf.key" VOLLEY_CALCULATOR_TLS_URL
+# Another certificate of the same CA, for the right address: only its key is not trusted.
+start_example_tls "$target_dir/debug" calculator browser "$pki/leaf2.pem" "$pki/leaf2.key" VOLLEY_CALCULATOR_UNTRUSTED_URL
+# Chromium trusts the first server's certificate by the SHA-256 of its public key.
+VOLLEY_TEST_SPKI="$(openssl x509 -pubkey -noout -in "$pki/leaf.pem" | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)"
+export VOLLEY_TEST_SPKI
+echo "calculator over TLS: $VOLLEY_CALCULATOR_TLS_URL (trusted), $VOLLEY_CALCULATOR_UNTRUSTED_URL (not)"
 
 step "tsc: the example SDKs and the test page to ES modules"
 rm -rf build

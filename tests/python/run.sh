@@ -7,7 +7,10 @@
 #      (from the running server's /schema), and checks the example SDKs against the
 #      ones checked in at examples/<name>/sdk/python,
 #   4. installs them with pip and type-checks them and the tests with `mypy --strict`,
-#   5. runs the suite with pytest, in both encodings.
+#   5. runs the suite with pytest, in both encodings; with credentials and TLS: the
+#      hooks example's SDK (generated here, not checked in) sending headers on the
+#      upgrade, and the calculator's over wss:// to two TLS calculators with
+#      certificates made for this run.
 #
 # Exits non-zero on any failure. Servers it starts are stopped on exit.
 set -euo pipefail
@@ -27,8 +30,8 @@ py="$here/.venv/bin/python"
 
 examples=(calculator streams)
 
-step "cargo build: volley ${examples[*]}"
-packages=(-p volley-codegen)
+step "cargo build: volley ${examples[*]} hooks"
+packages=(-p volley-codegen -p hooks)
 for name in "${examples[@]}"; do packages+=(-p "$name"); done
 (cd "$root" && nice -n 10 cargo build --quiet "${packages[@]}")
 target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps | "$py" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
@@ -59,8 +62,21 @@ if (( ${#stale[@]} )); then
   exit 1
 fi
 
+# Credentials: the hooks server authenticates by a header on the upgrade. Its SDK is
+# generated for the tests only.
+start_example "$target_dir/debug" hooks py
+step "generate: hooks (from http://127.0.0.1:$port/schema)"
+"$volley" generate python --schema "http://127.0.0.1:$port/schema" --out generated/hooks --package-name hooks-client
+
+# TLS: calculators serving wss:// with this run's certificates, one for 127.0.0.1 and
+# one for another host name.
+make_test_pki
+start_example_tls "$target_dir/debug" calculator py "$pki/leaf.pem" "$pki/leaf.key" VOLLEY_CALCULATOR_TLS_URL
+start_example_tls "$target_dir/debug" calculator py "$pki/other.pem" "$pki/other.key" VOLLEY_CALCULATOR_OTHER_HOST_URL
+echo "TLS calculators: $VOLLEY_CALCULATOR_TLS_URL (127.0.0.1), $VOLLEY_CALCULATOR_OTHER_HOST_URL (other.invalid)"
+
 step "pip install the generated SDKs"
-"$py" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps generated/shapes generated/calculator generated/streams
+"$py" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps generated/shapes generated/calculator generated/streams generated/hooks
 
 for sdk in generated/*/; do
   name="$(basename "$sdk")"

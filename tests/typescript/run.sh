@@ -9,7 +9,10 @@
 #   5. type-checks each SDK with `tsc --strict --noEmit`,
 #   6. runs the suites with `node --test`: the fixture SDK against a fake server, and
 #      each example's SDK against its running server, in both encodings, and the
-#      README's TypeScript snippets (compiled with `tsc --strict`) against the servers.
+#      README's TypeScript snippets (compiled with `tsc --strict`) against the servers;
+#      also credentials and TLS: the hooks example's SDK (generated here, not checked
+#      in) sending headers on the upgrade, and the calculator's over wss:// to two TLS
+#      calculators with certificates made for this run.
 #
 #   bash tests/typescript/run.sh --update-sdks
 #      rewrites the checked-in example SDKs from the servers instead of failing on a
@@ -41,8 +44,8 @@ for name in calculator streams; do
   [[ -f "$root/examples/$name/Cargo.toml" ]] && examples+=("$name")
 done
 
-step "cargo build: volley ${examples[*]}"
-packages=(-p volley-codegen)
+step "cargo build: volley ${examples[*]} hooks"
+packages=(-p volley-codegen -p hooks)
 for name in "${examples[@]}"; do packages+=(-p "$name"); done
 (cd "$root" && nice -n 10 cargo build --quiet "${packages[@]}")
 target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
@@ -70,6 +73,19 @@ for name in "${examples[@]}"; do
   fi
 done
 
+# Credentials: the hooks server authenticates by a header on the upgrade. Its SDK is
+# generated for the tests only.
+start_example "$target_dir/debug" hooks ts
+step "generate: hooks (from http://127.0.0.1:$port/schema)"
+"$volley" generate typescript --schema "http://127.0.0.1:$port/schema" --out generated/hooks --package-name hooks-client
+
+# TLS: calculators serving wss:// with this run's certificates, one for 127.0.0.1 and
+# one for another host name.
+make_test_pki
+start_example_tls "$target_dir/debug" calculator ts "$pki/leaf.pem" "$pki/leaf.key" VOLLEY_CALCULATOR_TLS_URL
+start_example_tls "$target_dir/debug" calculator ts "$pki/other.pem" "$pki/other.key" VOLLEY_CALCULATOR_OTHER_HOST_URL
+echo "TLS calculators: $VOLLEY_CALCULATOR_TLS_URL (127.0.0.1), $VOLLEY_CALCULATOR_OTHER_HOST_URL (other.invalid)"
+
 for sdk in generated/*/; do
   step "tsc --strict --noEmit: $sdk"
   ./node_modules/.bin/tsc --strict --noEmit -p "$sdk/tsconfig.json"
@@ -86,6 +102,12 @@ for name in "${examples[@]}"; do
 JSON
   ./node_modules/.bin/tsc -p "dist/tsconfig.$name.json"
 done
+# Credentials and TLS: the hooks SDK's headers, and the calculator's over wss://.
+cat > dist/tsconfig.credentials.json <<JSON
+{ "extends": "../tsconfig.json", "compilerOptions": { "rootDir": "..", "outDir": "." },
+  "include": ["../src/examples/hooks.test.ts", "../src/examples/tls.test.ts", "../generated/hooks/src", "../generated/calculator/src"] }
+JSON
+./node_modules/.bin/tsc -p dist/tsconfig.credentials.json
 # The README's snippets (compiled and run by the test itself) need both servers.
 if [[ ${#examples[@]} == 2 ]]; then
   cat > dist/tsconfig.readme.json <<JSON

@@ -207,9 +207,34 @@ export async function runStreams(url: string, encoding: Encoding) {
   }
 }
 
+/**
+ * Connect options a browser's WebSocket cannot honour: `headers` (it cannot send HTTP
+ * headers on the upgrade) and TLS options. Both must fail before any socket is opened.
+ */
+export async function runBrowserOnlyRefusals(url: string, encoding: Encoding) {
+  const { Client, VolleyError } = calculator;
+  return {
+    headers: await settle(() => Client.connect(url, { encoding: [encoding], headers: { Authorization: "Bearer alice-token" } }), VolleyError),
+    ca: await settle(() => Client.connect(url, { encoding: [encoding], ca: "-----BEGIN CERTIFICATE-----" }), VolleyError),
+  };
+}
+
+/** Connecting to a server whose certificate the browser does not trust. */
+export async function runUntrusted(url: string, encoding: Encoding) {
+  const { Client, VolleyError } = calculator;
+  const started = Date.now();
+  const outcome = await settle(() => Client.connect(url, { encoding: [encoding], connectTimeoutMs: 5000 }), VolleyError);
+  return { outcome, elapsedMs: Date.now() - started };
+}
+
 declare global {
   interface Window {
-    volley?: { runCalculator: typeof runCalculator; runStreams: typeof runStreams };
+    volley?: {
+      runCalculator: typeof runCalculator;
+      runStreams: typeof runStreams;
+      runBrowserOnlyRefusals: typeof runBrowserOnlyRefusals;
+      runUntrusted: typeof runUntrusted;
+    };
   }
 }
-window.volley = { runCalculator, runStreams };
+window.volley = { runCalculator, runStreams, runBrowserOnlyRefusals, runUntrusted };

@@ -3,8 +3,11 @@
 // WebSocket, in both encodings; this file asserts on what the page reports, and on the
 // frames Chromium itself saw on the wire.
 //
-// Needs VOLLEY_CALCULATOR_URL and VOLLEY_STREAMS_URL (ws://...), and the page compiled
-// into build/www: run it through run.sh.
+// Needs VOLLEY_CALCULATOR_URL and VOLLEY_STREAMS_URL (ws://...), the TLS calculators'
+// VOLLEY_CALCULATOR_TLS_URL and VOLLEY_CALCULATOR_UNTRUSTED_URL (wss://...), the
+// base64 SHA-256 of the trusted one's public key (VOLLEY_TEST_SPKI, which Chromium is
+// told to accept, as if a private CA signed it that the system trusts), and the page
+// compiled into build/www: run it through run.sh.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -31,7 +34,12 @@ const sockets = [];
 
 before(async () => {
   site = await startStaticServer();
-  browser = await chromium.launch({ executablePath, args: ["--headless", "--no-sandbox", "--disable-dev-shm-usage"] });
+  const spki = process.env.VOLLEY_TEST_SPKI;
+  assert.ok(spki, "VOLLEY_TEST_SPKI is not set: run tests/browser/run.sh");
+  browser = await chromium.launch({
+    executablePath,
+    args: ["--headless", "--no-sandbox", "--disable-dev-shm-usage", `--ignore-certificate-errors-spki-list=${spki}`],
+  });
   page = await browser.newPage();
   page.on("pageerror", (err) => problems.push(`uncaught: ${err.name}: ${err.message || "(no message)"}${err.stack ? `\n${err.stack}` : ""}`));
   page.on("console", (msg) => {
@@ -44,6 +52,10 @@ before(async () => {
     ws.on("framesent", ({ payload }) => seen.sent[typeof payload === "string" ? "text" : "binary"]++);
     ws.on("framereceived", ({ payload }) => seen.received[typeof payload === "string" ? "text" : "binary"]++);
     ws.on("close", () => (seen.closed = true));
+    ws.on("socketerror", (error) => {
+      seen.closed = true;
+      seen.error = error;
+    });
   });
   await page.goto(site.url);
   try {
@@ -211,6 +223,63 @@ for (const encoding of ["json", "msgpack"]) {
     });
   });
 }
+
+describe("calculator in Chromium over wss://", () => {
+  const url = serverUrl("calculator_tls");
+  let r;
+  let opened;
+
+  before(async () => {
+    assert.match(url, /^wss:\/\/127\.0\.0\.1:\d+\/$/);
+    ({ report: r, sockets: opened } = await scenario("runCalculator", url, "msgpack"));
+  });
+
+  test("connects with the browser's native WebSocket, trusting the server's certificate", () => {
+    assert.equal(r.nativeWebSocket, true);
+    assert.equal(r.encoding, "msgpack");
+    checkWire(opened, url, "msgpack");
+  });
+
+  test("calls work", () => {
+    assert.equal(value(r.add, "add"), 3);
+    assert.deepEqual(value(r.addWide, "add beyond 2^53"), { bigint: (2n ** 60n + 1n).toString() });
+    assert.equal(value(r.divide, "divide"), 3.5);
+    assert.equal(failure(r.divideByZero, "divide by zero").message, "division by zero");
+    assert.equal(value(r.evaluate, "calc.evaluate").succeeded, 4);
+  });
+});
+
+describe("what a browser cannot do", () => {
+  test("headers and TLS options fail at once, pointing to the browser's ways, with no socket opened", async () => {
+    const { report: r, sockets: opened } = await scenario("runBrowserOnlyRefusals", serverUrl("calculator"), "json");
+    const headers = failure(r.headers, "connect with headers");
+    assert.equal(headers.ctor, "TypeError");
+    assert.match(headers.message, /cannot send HTTP headers/);
+    assert.match(headers.message, /cookie/);
+    assert.match(headers.message, /\?access_token=/);
+    const ca = failure(r.ca, "connect with ca");
+    assert.equal(ca.ctor, "TypeError");
+    assert.match(ca.message, /`ca`/);
+    assert.match(ca.message, /takes no TLS options/);
+    assert.deepEqual(opened, [], "no WebSocket was opened");
+  });
+
+  test("a certificate it does not trust fails the connection", async () => {
+    const url = serverUrl("calculator_untrusted");
+    const { report: r, sockets: opened } = await scenario("runUntrusted", url, "json");
+    const err = failure(r.outcome, "connect to an untrusted server");
+    assert.equal(err.ctor, "ConnectionError");
+    assert.equal(err.codeName, "UNAVAILABLE");
+    assert.match(err.message, /^cannot connect to wss:\/\/127\.0\.0\.1:/);
+    assert.ok(r.elapsedMs < 4000, `failed at once, not by the connect timeout (${r.elapsedMs} ms)`);
+    assert.equal(opened.length, 1);
+    // Chromium says why on the console (the page cannot know): the certificate. That
+    // error was expected, so it is not one of the page's problems.
+    const said = problems.filter((p) => p.includes(url.replace(/\/$/, "")));
+    assert.ok(said.some((p) => /ERR_CERT_/.test(p)), `Chromium named a certificate error: ${JSON.stringify(said)}`);
+    for (const p of said) problems.splice(problems.indexOf(p), 1);
+  });
+});
 
 test("the page's sockets were all closed, and nothing failed in the page", async () => {
   const deadline = Date.now() + 3000;

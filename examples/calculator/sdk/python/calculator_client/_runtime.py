@@ -16,6 +16,7 @@ import json
 import logging
 import random
 from dataclasses import dataclass, field
+from ssl import SSLCertVerificationError, SSLContext
 from typing import (
     Any,
     AsyncIterable,
@@ -36,7 +37,7 @@ from typing import (
 import msgpack  # type: ignore[import-untyped,unused-ignore]
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 from websockets.typing import Subprotocol
 
 __all__ = [
@@ -142,13 +143,28 @@ class VolleyError(Exception):
 
 
 class VolleyConnectionError(VolleyError):
-    """The connection is closed or was lost; every call in flight on it fails with this.
+    """The connection is closed or was lost, or could not be opened; every call in
+    flight on it fails with this.
 
-    Its code is `UNAVAILABLE` (503).
+    Its code is `UNAVAILABLE` (503), or, when the server refused the WebSocket upgrade
+    with a `volley-error-code` header, that code (such as `UNAUTHENTICATED` for HTTP
+    401).
+
+    Attributes:
+        status: The HTTP status the server refused the WebSocket upgrade with, when it
+            did.
     """
 
-    def __init__(self, message: str, method: str | None = None) -> None:
-        super().__init__(ErrorCode.UNAVAILABLE, message, None, None, method)
+    def __init__(
+        self,
+        message: str,
+        method: str | None = None,
+        *,
+        code: int = ErrorCode.UNAVAILABLE,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(code, message, None, None, method)
+        self.status = status
 
 
 def _code_name(code: int) -> str:
@@ -1077,8 +1093,12 @@ class Connection:
         reconnect: Backoff | None,
         open_timeout: float,
         on_warning: Callable[[VolleyWarning], None] | None = None,
+        headers: Mapping[str, str] | None = None,
+        ssl: SSLContext | None = None,
     ) -> None:
         self.url = url
+        self._headers = dict(headers or {})
+        self._ssl = ssl
         self.encoding = encoding
         self._codec = _Codec(encoding)
         self._handlers = dict(handlers)
@@ -1117,17 +1137,26 @@ class Connection:
         reconnect: Backoff | bool | None = None,
         open_timeout: float = 10.0,
         on_warning: Callable[[VolleyWarning], None] | None = None,
+        headers: Mapping[str, str] | None = None,
+        ssl: SSLContext | None = None,
     ) -> Connection:
-        """Connects to `url` (`ws://host:port/`; `http://` works too).
+        """Connects to `url` (`ws://host:port/`, `wss://` for TLS; `http://` and
+        `https://` work too).
 
         `on_warning` is called with every `WARNING` the server sends about the
         connection itself (id 0), such as `DATA_LOSS` (code 299) when it dropped
-        notifications for this client.
+        notifications for this client. `headers` are sent with the WebSocket upgrade
+        request (and again on every reconnect), such as `Authorization`. `ssl` is the
+        TLS context of a `wss://` connection; by default the system's
+        (`ssl.create_default_context()`).
         """
         if encoding not in _SUBPROTOCOLS:
             raise ValueError(f"unknown encoding {encoding!r}: use 'json' or 'msgpack'")
+        ws_url = _ws_url(url)
+        if ssl is not None and not ws_url.startswith("wss://"):
+            raise ValueError(f"ssl= is for wss:// (or https://) URLs, not {url!r}")
         backoff = Backoff() if reconnect is True else (reconnect or None)
-        conn = Connection(_ws_url(url), encoding, handlers or {}, backoff, open_timeout, on_warning)
+        conn = Connection(ws_url, encoding, handlers or {}, backoff, open_timeout, on_warning, headers, ssl)
         await conn._connect()
         return conn
 
@@ -1138,9 +1167,12 @@ class Connection:
 
     async def _connect(self) -> None:
         subprotocol = Subprotocol(_SUBPROTOCOLS[self.encoding])
+        tls: dict[str, Any] = {} if self._ssl is None else {"ssl": self._ssl}
         try:
             ws = await ws_connect(
                 self.url,
+                **tls,
+                additional_headers=self._headers or None,
                 subprotocols=[subprotocol],
                 max_size=64 * 1024 * 1024,
                 open_timeout=self._open_timeout,
@@ -1151,6 +1183,13 @@ class Connection:
                 ping_interval=HEARTBEAT_INTERVAL,
                 ping_timeout=HEARTBEAT_TIMEOUT,
             )
+        except InvalidStatus as e:
+            raise _refused(self.url, e) from e
+        except SSLCertVerificationError as e:
+            message = f"cannot connect to {self.url}: the server's TLS certificate was not accepted: {e.verify_message or e}"
+            if e.verify_code in _UNKNOWN_ISSUER:
+                message += " (to trust a private CA, pass ssl=ssl.create_default_context(cafile=...))"
+            raise VolleyConnectionError(message) from e
         except (OSError, WebSocketException, asyncio.TimeoutError) as e:
             raise VolleyConnectionError(f"cannot connect to {self.url}: {e}") from e
         if ws.subprotocol != subprotocol:
@@ -1629,6 +1668,31 @@ async def _aiter(items: Input[T]) -> AsyncIterator[T]:
     else:
         for item in items:
             yield item
+
+
+# OpenSSL's verify codes of a certificate whose issuer is not trusted: depth zero self
+# signed, self signed in the chain, unable to get the local issuer, unable to verify the
+# leaf's signature.
+_UNKNOWN_ISSUER = (18, 19, 20, 21)
+
+
+def _refused(url: str, e: InvalidStatus) -> VolleyConnectionError:
+    """The error of a refusal before the upgrade (PROTOCOL.md section 1): an HTTP
+    status, a `volley-error-code` header and a plain-text body that says why."""
+    response = e.response
+    status = response.status_code
+    text = (response.body or b"")[:4096].decode("utf-8", errors="replace").strip()
+    code: int = ErrorCode.UNAVAILABLE
+    named = ""
+    header = response.headers.get("volley-error-code")
+    if header is not None and header.strip().isdigit() and int(header) > 0:
+        code = int(header)
+        named = f" ({_code_name(code)})"
+    reason = f" {response.reason_phrase}" if response.reason_phrase else ""
+    message = f"cannot connect to {url}: the server refused the WebSocket upgrade with HTTP {status}{reason}{named}"
+    if text:
+        message += f": {text}"
+    return VolleyConnectionError(message, code=code, status=status)
 
 
 def _ws_url(url: str) -> str:

@@ -85,11 +85,19 @@ export class VolleyError<D = unknown> extends Error {
   }
 }
 
-/** The connection closed, or could not be opened, while a call needed it. */
+/**
+ * The connection closed, or could not be opened, while a call needed it. Its code is
+ * `UNAVAILABLE`, or, when the server refused the WebSocket upgrade with a
+ * `volley-error-code` header, that code (such as `UNAUTHENTICATED` for HTTP 401).
+ */
 export class ConnectionError extends VolleyError<undefined> {
-  constructor(message: string, method?: string, options?: { cause?: unknown }) {
-    super(ErrorCode.UNAVAILABLE, message, undefined, {}, method, options);
+  /** The HTTP status the server refused the WebSocket upgrade with, when it did. */
+  readonly status: number | undefined;
+
+  constructor(message: string, method?: string, options?: { cause?: unknown; code?: number; status?: number }) {
+    super(options?.code ?? ErrorCode.UNAVAILABLE, message, undefined, {}, method, options);
     this.name = "ConnectionError";
+    this.status = options?.status;
   }
 }
 
@@ -136,8 +144,26 @@ export interface ReconnectOptions {
 /** Where a connection is. */
 export type ConnectionState = "open" | "reconnecting" | "closed";
 
-/** A WebSocket class: the browser's, Node 22's, or the `ws` package's. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+/**
+ * A WebSocket class: the browser's, Node 22's, or the `ws` package's. The third
+ * argument, given only when `headers`, `ca` or `rejectUnauthorized` is set, is the `ws`
+ * package's options argument.
+ */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: WebSocketOptions) => WebSocketLike;
+
+/** PEM certificates: one string or buffer, or a list of them. */
+export type Pem = string | Uint8Array | Array<string | Uint8Array>;
+
+/**
+ * What the runtime passes as the third argument of a WebSocket class that takes
+ * options, such as the `ws` package's: the upgrade request's headers and the TLS
+ * options of `wss://` (which `ws` hands to Node's `tls.connect`).
+ */
+export interface WebSocketOptions {
+  headers?: Record<string, string>;
+  ca?: Pem;
+  rejectUnauthorized?: boolean;
+}
 
 /**
  * An event handler property. Written as a method so that the DOM's and the `ws`
@@ -170,6 +196,31 @@ export interface ConnectOptions<H = object> {
    * `ws` package, loaded on demand (Node 20).
    */
   WebSocket?: WebSocketConstructor;
+  /**
+   * HTTP headers sent with the WebSocket upgrade request, such as
+   * `{ Authorization: "Bearer ..." }` or a `Cookie`. Node only: it needs a WebSocket
+   * class that takes options, which the `ws` package's does, so with `headers` the
+   * runtime loads `ws` even where there is a global WebSocket (Node 22+). A browser's
+   * WebSocket cannot send headers, and connecting with `headers` there fails: in a
+   * browser, authenticate with a cookie the browser sends to the server's host, or a
+   * token in the URL's query string (`wss://host/?access_token=...`), whichever the
+   * server reads.
+   */
+  headers?: Record<string, string>;
+  /**
+   * The certificate authorities (PEM) to trust for `wss://`, in place of Node's
+   * default ones: for a server whose certificate a private CA signed. Node only (the
+   * `ws` package, like `headers`); browsers trust what the system trusts. Setting the
+   * `NODE_EXTRA_CA_CERTS` environment variable to a PEM file instead adds to Node's
+   * default CAs.
+   */
+  ca?: Pem;
+  /**
+   * Whether to verify the server's TLS certificate for `wss://`; default `true`.
+   * `false` accepts any certificate, so anyone on the path can read and change the
+   * traffic: for tests only, and prefer `ca`. Node only, like `ca`.
+   */
+  rejectUnauthorized?: boolean;
   /** Serves the methods the server calls on this client. */
   handlers?: H;
   /** Client metadata sent with every call. */
@@ -1208,21 +1259,132 @@ export class StatesApi<S> {
 // ---------------------------------------------------------------------------------
 // The connection
 
-async function defaultWebSocket(): Promise<WebSocketConstructor> {
+/** The options a WebSocket class must take for these connect options, if any. */
+function socketOptions(options: ConnectOptions<object>): WebSocketOptions | undefined {
+  const out: WebSocketOptions = {};
+  if (options.headers !== undefined && Object.keys(options.headers).length > 0) out.headers = { ...options.headers };
+  if (options.ca !== undefined) out.ca = options.ca;
+  if (options.rejectUnauthorized !== undefined) out.rejectUnauthorized = options.rejectUnauthorized;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function globalWebSocket(): WebSocketConstructor | undefined {
   const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (typeof global === "function") return global;
-  // Node 20 has no global WebSocket: use the `ws` package. The name is a variable so
-  // bundlers for browsers leave it alone.
+  return typeof global === "function" ? global : undefined;
+}
+
+function inNode(): boolean {
+  return typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === "string";
+}
+
+/**
+ * Why the global WebSocket cannot serve these options: a browser's cannot send headers
+ * or take TLS options, and Node's global one (Node 22+) takes neither either.
+ */
+function globalCannot(wanted: WebSocketOptions): TypeError {
+  const names = Object.keys(wanted).map((k) => `\`${k}\``).join(", ");
+  if (!inNode()) {
+    const how = wanted.headers
+      ? "A browser's WebSocket cannot send HTTP headers with the upgrade: authenticate with a cookie the browser sends to the server's host, or put the token in the URL's query string (such as wss://host/?access_token=...), whichever the server reads."
+      : "A browser's WebSocket takes no TLS options: it trusts the certificates the browser and system trust.";
+    return new TypeError(`cannot connect with ${names}: ${how}`);
+  }
+  return new TypeError(
+    `cannot connect with ${names}: the global WebSocket takes no headers or TLS options. Leave \`WebSocket\` unset to use the \`ws\` package, or pass the \`ws\` package's WebSocket class.`,
+  );
+}
+
+/** The `ws` package's WebSocket class, loaded on demand. */
+async function wsPackage(why: string): Promise<WebSocketConstructor> {
+  // The name is a variable so bundlers for browsers leave it alone.
   const name = "ws";
   try {
     const mod = (await import(name)) as { default?: WebSocketConstructor; WebSocket?: WebSocketConstructor };
     const ctor = mod.WebSocket ?? mod.default;
     if (ctor) return ctor;
   } catch (e) {
-    throw new ConnectionError("no WebSocket implementation: install the `ws` package or pass `WebSocket` in the options", undefined, { cause: e });
+    throw new ConnectionError(`${why}: install the \`ws\` package or pass \`WebSocket\` in the options`, undefined, { cause: e });
   }
   throw new ConnectionError("the `ws` package exports no WebSocket class");
 }
+
+async function chooseWebSocket(options: ConnectOptions<object>, wanted: WebSocketOptions | undefined): Promise<WebSocketConstructor> {
+  const global = globalWebSocket();
+  if (options.WebSocket !== undefined) {
+    if (wanted !== undefined && options.WebSocket === global) throw globalCannot(wanted);
+    return options.WebSocket;
+  }
+  if (wanted === undefined) {
+    // Node 20 has no global WebSocket: use the `ws` package.
+    return global ?? (await wsPackage("no WebSocket implementation"));
+  }
+  // Headers and TLS options need the `ws` package, even where there is a global one.
+  if (!inNode()) throw globalCannot(wanted);
+  const names = Object.keys(wanted).join(", ");
+  return wsPackage(`${names} need the \`ws\` package, which could not be loaded`);
+}
+
+/** The body of an HTTP response, as text, up to `limit` bytes. */
+function readBody(response: HttpResponse, limit: number): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      const all = new Uint8Array(Math.min(size, limit));
+      let at = 0;
+      for (const c of chunks) {
+        const part = c.subarray(0, all.length - at);
+        all.set(part, at);
+        at += part.length;
+      }
+      resolve(new TextDecoder().decode(all));
+    };
+    response.on("data", (chunk: Uint8Array | string) => {
+      const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+      if (size < limit) chunks.push(bytes);
+      size += bytes.length;
+    });
+    response.on("end", finish);
+    response.on("close", finish);
+    response.on("error", finish);
+  });
+}
+
+/** The HTTP response of a refused upgrade, as the `ws` package's `unexpected-response` event has it. */
+interface HttpResponse {
+  statusCode?: number;
+  statusMessage?: string;
+  headers: Record<string, string | string[] | undefined>;
+  on(event: "data", listener: (chunk: Uint8Array | string) => void): unknown;
+  on(event: "end" | "close" | "error", listener: () => void): unknown;
+}
+
+/** A WebSocket that reports a refused upgrade (the `ws` package's `unexpected-response`). */
+interface UpgradeEvents {
+  on(event: "unexpected-response", listener: (request: unknown, response: HttpResponse) => void): unknown;
+}
+
+function reportsRefusals(socket: WebSocketLike): socket is WebSocketLike & UpgradeEvents {
+  return typeof (socket as Partial<UpgradeEvents>).on === "function";
+}
+
+/** Why a WebSocket failed, from its `error` event: the message, and Node's error code. */
+function socketFailure(event: unknown): { why: string; cause: unknown } {
+  const e = event as { message?: unknown; error?: unknown } | null | undefined;
+  const error = e?.error ?? (event instanceof Error ? event : undefined);
+  const detail = error as { message?: unknown; code?: unknown } | undefined;
+  let why = (typeof e?.message === "string" && e.message ? e.message : typeof detail?.message === "string" && detail.message ? detail.message : "the WebSocket failed").trim();
+  const code = detail?.code;
+  if (typeof code === "string" && !why.includes(code)) why += ` (${code})`;
+  if (typeof code === "string" && TLS_CODES.test(code)) why = `the server's TLS certificate was not accepted: ${why}`;
+  return { why, cause: error };
+}
+
+/** Node's codes of certificate failures (from OpenSSL, and the host name check). */
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|ISSUER|CHAIN/;
 
 function webSocketUrl(url: string): string {
   if (url.startsWith("http://")) return `ws://${url.slice(7)}`;
@@ -1257,6 +1419,7 @@ export class Connection {
     private readonly options: ConnectOptions<object>,
     private readonly handlerKinds: Record<string, MethodKind>,
     private readonly WebSocketImpl: WebSocketConstructor,
+    private readonly socketOptions: WebSocketOptions | undefined,
   ) {
     this.defaultMetadata = options.metadata ?? {};
     this.defaultTimeoutMs = options.timeoutMs;
@@ -1265,8 +1428,9 @@ export class Connection {
 
   /** Opens a connection; fails with a `ConnectionError` if the server cannot be reached. */
   static async open(url: string, options: ConnectOptions<object> = {}, handlerKinds: Record<string, MethodKind> = {}): Promise<Connection> {
-    const impl = options.WebSocket ?? (await defaultWebSocket());
-    const connection = new Connection(webSocketUrl(url), options, handlerKinds, impl);
+    const wanted = socketOptions(options);
+    const impl = await chooseWebSocket(options, wanted);
+    const connection = new Connection(webSocketUrl(url), options, handlerKinds, impl, wanted);
     await connection.dial();
     return connection;
   }
@@ -1289,7 +1453,7 @@ export class Connection {
       let settled = false;
       let socket: WebSocketLike;
       try {
-        socket = new this.WebSocketImpl(this.url, protocols);
+        socket = this.socketOptions ? new this.WebSocketImpl(this.url, protocols, this.socketOptions) : new this.WebSocketImpl(this.url, protocols);
       } catch (e) {
         reject(new ConnectionError(`cannot connect to ${this.url}: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e }));
         return;
@@ -1330,16 +1494,34 @@ export class Connection {
         };
         resolve();
       };
-      const failed = (why: string) => {
+      const failed = (why: string, details?: { cause?: unknown; code?: number; status?: number }) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        reject(new ConnectionError(`cannot connect to ${this.url}: ${why}`));
+        reject(new ConnectionError(`cannot connect to ${this.url}: ${why}`, undefined, details));
       };
       socket.onerror = (event) => {
-        const message = (event as { message?: string; error?: Error }).message ?? (event as { error?: Error }).error?.message;
-        failed(message ?? "the WebSocket failed");
+        const { why, cause } = socketFailure(event);
+        failed(why, { cause });
       };
+      if (reportsRefusals(socket)) {
+        // A refusal before the upgrade (PROTOCOL.md section 1): an HTTP status, a
+        // `volley-error-code` header and a plain-text body that says why.
+        socket.on("unexpected-response", (_request, response) => {
+          const status = response.statusCode ?? 0;
+          const header = response.headers["volley-error-code"];
+          const code = Number(Array.isArray(header) ? header[0] : header);
+          void readBody(response, 4096).then((body) => {
+            const text = body.trim();
+            const named = Number.isInteger(code) && code > 0 ? ` (${codeName(code)})` : "";
+            failed(`the server refused the WebSocket upgrade with HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ""}${named}${text ? `: ${text}` : ""}`, {
+              code: Number.isInteger(code) && code > 0 ? code : undefined,
+              status,
+            });
+            socket.close();
+          });
+        });
+      }
       socket.onclose = (event) => failed(`closed with code ${event.code}${event.reason ? ` (${event.reason})` : ""}`);
     });
   }
