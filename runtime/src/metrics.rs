@@ -44,6 +44,7 @@ pub(crate) fn install() {
             .set_buckets_for_metric(Matcher::Full("volley_call_duration_seconds".into()), DURATION_BUCKETS)
             .map_err(|e| e.to_string())?;
         let handle = builder.install_recorder().map_err(|e| format!("another metrics recorder is installed ({e})"))?;
+        describe();
         // Histograms are kept in rolling buckets that need draining now and then.
         let upkeep = handle.clone();
         std::thread::Builder::new()
@@ -55,6 +56,21 @@ pub(crate) fn install() {
             .map_err(|e| e.to_string())?;
         Ok(handle)
     });
+}
+
+/// The `# HELP` lines.
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_gauge!("volley_connections_open", "WebSocket connections open now");
+    describe_counter!("volley_connections_total", "WebSocket connections accepted");
+    describe_counter!("volley_connections_refused_total", "connections refused before they carried calls, by reason");
+    describe_counter!("volley_calls_started_total", "calls started, by method");
+    describe_counter!("volley_calls_finished_total", "calls finished, by method and code (OK, or the error code's name)");
+    describe_histogram!("volley_call_duration_seconds", Unit::Seconds, "time from a call's arrival to its last frame, by method");
+    describe_counter!("volley_stream_items_total", "stream items of served calls, by method and direction");
+    describe_counter!("volley_bytes_total", Unit::Bytes, "frame bytes, by direction");
+    describe_counter!("volley_credit_stalls_total", "times a stream had an item ready and no credit to send it, by method");
+    describe_counter!("volley_heartbeats_missed_total", "connections closed because the peer missed its heartbeats");
 }
 
 /// `GET /metrics`: the Prometheus text format.

@@ -9,7 +9,8 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let scheme = if args.tls.is_some() { "s" } else { "" };
     println!("calculator listening on ws{scheme}://{}  (schema: http{scheme}://{0}/schema)", listener.local_addr()?);
-    let server = volley::Server::new(calculator::router());
+    // Prometheus metrics at /metrics: calls by method and code, durations, connections.
+    let server = volley::Server::new(calculator::router()).metrics();
     with_tls(server, args.tls).serve(listener).await
 }
 

@@ -13,7 +13,7 @@ async fn main() -> std::io::Result<()> {
     let here = listener.local_addr()?;
     let origins = [format!("http{scheme}://{here}"), format!("http{scheme}://localhost:{}", here.port())];
     let server = hooks::server(&origins.iter().map(String::as_str).collect::<Vec<_>>());
-    with_tls(server, args.tls).serve(listener).await
+    with_tls(server.metrics(), args.tls).serve(listener).await
 }
 
 /// Where to listen, and the TLS certificate and key to serve `wss://` with, if given.

@@ -9,7 +9,7 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let scheme = if args.tls.is_some() { "s" } else { "" };
     println!("streams listening on ws{scheme}://{}  (schema: http{scheme}://{0}/schema)", listener.local_addr()?);
-    let server = with_tls(volley::Server::new(streams::router()), args.tls);
+    let server = with_tls(volley::Server::new(streams::router()).metrics(), args.tls);
     server.publisher().set_state("jobs", &std::collections::BTreeMap::<String, u8>::new()).expect("a map serializes");
     server.serve(listener).await
 }
