@@ -129,6 +129,9 @@ async fn the_websocket_path_is_configurable() {
     // A plain GET there says what the path is for; `/` is no longer the endpoint.
     assert_eq!(http(addr, "GET", "/ws", &[]).await.0, 426);
     assert!(Client::connect(&common::url(addr)).await.is_err());
+    // The schema is beside the endpoint, and at the root as before.
+    assert_eq!(http(addr, "GET", "/ws/schema", &[]).await.0, 200);
+    assert_eq!(http(addr, "GET", "/schema", &[]).await.0, 200);
 }
 
 #[test]

@@ -74,9 +74,15 @@ pub(super) fn router(shared: Arc<ServerShared>, http: Http) -> axum::Router {
     // Behind the connection hooks, as an upgrade is: the schema, the application's
     // routes, the static files. Health and metrics stay open to load balancers and
     // scrapers.
-    let mut guarded = axum::Router::new()
-        .route("/schema", get(schema).with_state(shared.clone()))
-        .merge(http.routes.clone());
+    let mut guarded = axum::Router::new().route("/schema", get(schema).with_state(shared.clone()));
+    // The schema is also where a client that knows only the endpoint's URL looks for it:
+    // that URL with `/schema` appended (PROTOCOL.md section 1).
+    if http.ws_path != "/" {
+        let beside = format!("{}/schema", http.ws_path.trim_end_matches('/'));
+        guarded = guarded.route(&beside, get(schema).with_state(shared.clone()));
+    }
+    let guarded = guarded.merge(http.routes.clone());
+    let mut guarded = guarded;
     guarded = match &http.static_dir {
         Some(dir) => guarded.fallback_service(tower_http::services::ServeDir::new(dir)),
         None => guarded.fallback(not_found),

@@ -167,7 +167,9 @@ impl Server {
     }
 
     /// Serves the WebSocket endpoint at `path` instead of `/` (`/ws`, say). A plain
-    /// `GET` there is answered `426 Upgrade Required`.
+    /// `GET` there is answered `426 Upgrade Required`. The schema is then at both
+    /// `/schema` and `{path}/schema`, where clients that know only the endpoint's URL
+    /// look for it.
     ///
     /// # Panics
     ///
