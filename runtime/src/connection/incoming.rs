@@ -99,7 +99,8 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
     let ctx = Context(call);
     let conn = conn.clone();
     crate::metrics::call_started(label);
-    let span = tracing::info_span!("call", method = %def.name, id, shape = shape.as_str(), conn = conn.info.id);
+    // A child of the connection's span (this runs in its reader).
+    let span = tracing::info_span!("call", method = %def.name, id, shape = shape.as_str());
     tokio::spawn(tracing::Instrument::instrument(run(conn, def.clone(), ctx, params, held, inbox, credit, permit), span));
 }
 

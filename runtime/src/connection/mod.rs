@@ -385,7 +385,17 @@ where
         subscriptions: Mutex::new(Default::default()),
         stale_states: Mutex::new(Default::default()),
     });
-    tokio::spawn(writer::run(sink, shared.clone()));
-    tokio::spawn(reader::run(stream, shared.clone()));
+    // Everything logged about the connection, its calls included (their spans open
+    // inside the reader's), carries its id, remote address and encoding.
+    let span = tracing::info_span!(
+        "connection",
+        id = shared.info.id,
+        remote = ?shared.info.remote_addr,
+        encoding = shared.info.encoding.subprotocol(),
+        side = ?role,
+    );
+    use tracing::Instrument;
+    tokio::spawn(writer::run(sink, shared.clone()).instrument(span.clone()));
+    tokio::spawn(reader::run(stream, shared.clone()).instrument(span));
     Peer(shared)
 }
