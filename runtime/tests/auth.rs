@@ -4,13 +4,14 @@
 
 mod common;
 
+use common::{header, http, serve_server as serve_with};
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use volley::auth::{BasicAuth, BearerAuth, User};
 use volley::{rpc, Client, Context, Error, ErrorCode, Hook, HookFuture, Router, Server};
 
@@ -36,29 +37,6 @@ async fn account(ctx: Context) -> Option<u64> {
 #[rpc]
 async fn ping() -> String {
     "pong".into()
-}
-
-async fn serve_with(server: Server) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(server.serve_with_shutdown(listener, std::future::pending()));
-    addr
-}
-
-/// A plain `GET`: the status and the raw head.
-async fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    tcp.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tcp.read_to_end(&mut raw).await.unwrap();
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let status = raw.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, raw.to_ascii_lowercase())
 }
 
 fn basic(user: &str, password: &str) -> String {
@@ -95,15 +73,15 @@ async fn basic_auth_accepts_every_htpasswd_format_and_names_the_user() {
     }
     // No credentials, an unknown user: 401 with a challenge a browser answers.
     assert!(Client::connect(&common::url(addr)).await.err().unwrap().message.contains("401"));
-    let (status, head) = get(addr, "/schema", &[("Authorization", &basic("nobody", "password"))]).await;
+    let (status, headers, _) = http(addr, "GET", "/schema", &[("Authorization", &basic("nobody", "password"))]).await;
     assert_eq!(status, 401);
-    assert!(head.contains("www-authenticate: basic realm=\"the lab\""), "{head}");
-    assert!(head.contains("volley-error-code: 401"), "{head}");
+    assert_eq!(header(&headers, "www-authenticate"), Some("Basic realm=\"the lab\", charset=\"UTF-8\""));
+    assert_eq!(header(&headers, "volley-error-code"), Some("401"));
     // The schema is behind the same check; health is not (load balancers).
-    assert_eq!(get(addr, "/schema", &[("Authorization", &basic("apr", "password"))]).await.0, 200);
-    assert_eq!(get(addr, "/healthz", &[]).await.0, 200);
+    assert_eq!(http(addr, "GET", "/schema", &[("Authorization", &basic("apr", "password"))]).await.0, 200);
+    assert_eq!(http(addr, "GET", "/healthz", &[]).await.0, 200);
     // Garbage in the header is a refusal, not a failure.
-    assert_eq!(get(addr, "/schema", &[("Authorization", "Basic %%%not-base64")]).await.0, 401);
+    assert_eq!(http(addr, "GET", "/schema", &[("Authorization", "Basic %%%not-base64")]).await.0, 401);
 }
 
 #[test]
@@ -152,9 +130,9 @@ async fn bearer_tokens_from_the_header_the_query_string_or_a_cookie() {
     assert!(refused(Client::connect(&url).await).contains("401"));
     assert!(refused(Client::builder(&url).header("authorization", "Bearer nope").connect().await).contains("401"));
     assert!(refused(Client::builder(&url).header("authorization", "Bearer t-banned").connect().await).contains("403"));
-    let (status, head) = get(addr, "/schema", &[]).await;
+    let (status, headers, _) = http(addr, "GET", "/schema", &[]).await;
     assert_eq!(status, 401);
-    assert!(head.contains("www-authenticate: bearer"), "{head}");
+    assert_eq!(header(&headers, "www-authenticate"), Some("Bearer"));
 }
 
 /// Async hooks: a connection check and a call check that wait, and one that panics.

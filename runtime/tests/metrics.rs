@@ -4,11 +4,13 @@
 
 mod common;
 
+use common::serve_server as serve_with;
+
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use volley::{rpc, Client, Error, ErrorCode, Router, Server};
 
 /// Adds two integers.
@@ -39,21 +41,10 @@ fn router() -> Router {
     Router::new().rpc::<add>().rpc::<refuse>().rpc::<count>().rpc::<explode>()
 }
 
-async fn serve_with(server: Server) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(server.serve_with_shutdown(listener, std::future::pending()));
-    addr
-}
-
+/// `GET path`: the status and the body.
 async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tcp.read_to_end(&mut raw).await.unwrap();
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let status = raw.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+    let (status, _, body) = common::http(addr, "GET", path, &[]).await;
+    (status, body)
 }
 
 /// The value of the sample `name{labels}` in a Prometheus text exposition.
