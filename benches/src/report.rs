@@ -518,6 +518,35 @@ pub fn markdown(run: &Run) -> String {
         }
     }
 
+    // What TLS costs.
+    if let (Some(plain), Some(tls)) = (run.find(System::VolleyJson), run.find(System::VolleyJsonTls)) {
+        let _ = writeln!(md, "\n## The cost of TLS\n");
+        let _ = writeln!(
+            md,
+            "volley (JSON) over `wss://` (rustls with ring, TLS 1.3, a self-signed certificate) beside the same over `ws://`, in this run: \
+             the TLS figure divided by the plain one (above 1× is faster for rates, costlier for CPU and memory).\n"
+        );
+        let last = conns.last().copied().unwrap_or(0);
+        let _ = writeln!(
+            md,
+            "| calls/s, one at a time | p99 latency | calls/s, {} in flight | stream items/s | server CPU µs/call, {} in flight | KiB per idle conn, {} open |",
+            s.depth,
+            s.depth,
+            thousands(last as f64)
+        );
+        let _ = writeln!(md, "|--:|--:|--:|--:|--:|--:|");
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} |",
+            ratio(unary_rate(tls), unary_rate(plain)),
+            ratio(p99(tls), p99(plain)),
+            ratio(inflight_rate(tls), inflight_rate(plain)),
+            ratio(stream_rate(tls), stream_rate(plain)),
+            ratio(server_cpu(tls), server_cpu(plain)),
+            ratio(kib_at(tls, last), kib_at(plain, last)),
+        );
+    }
+
     // volley against each peer.
     for v in [System::VolleyJson, System::VolleyMsgPack] {
         let Some(vr) = run.find(v) else { continue };
@@ -536,7 +565,7 @@ pub fn markdown(run: &Run) -> String {
             thousands(last as f64)
         );
         let _ = writeln!(md, "|---|--:|--:|--:|--:|--:|--:|--:|--:|");
-        for peer in run.systems.iter().filter(|r| r.kind != Some(v)) {
+        for peer in run.systems.iter().filter(|r| r.kind != Some(v) && r.kind != Some(System::VolleyJsonTls)) {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",

@@ -20,6 +20,8 @@ pub enum System {
     VolleyJson,
     /// volley with `volley.v1.msgpack`.
     VolleyMsgPack,
+    /// volley with `volley.v1.json` over `wss://` (rustls, a self-signed certificate).
+    VolleyJsonTls,
     /// The hand-written tokio-tungstenite + serde_json loop: the floor for any RPC layer.
     Handwritten,
     /// A raw tokio-tungstenite echo, one flush per burst.
@@ -34,9 +36,10 @@ pub enum System {
 
 impl System {
     /// Every system, in report order.
-    pub const ALL: [System; 7] = [
+    pub const ALL: [System; 8] = [
         System::VolleyJson,
         System::VolleyMsgPack,
+        System::VolleyJsonTls,
         System::Handwritten,
         System::RawEcho,
         System::Jsonrpsee,
@@ -49,6 +52,7 @@ impl System {
         match self {
             System::VolleyJson => "volley-json",
             System::VolleyMsgPack => "volley-msgpack",
+            System::VolleyJsonTls => "volley-json-tls",
             System::Handwritten => "handwritten",
             System::RawEcho => "raw-echo",
             System::Jsonrpsee => "jsonrpsee",
@@ -62,6 +66,7 @@ impl System {
         match self {
             System::VolleyJson => "volley (JSON)",
             System::VolleyMsgPack => "volley (MessagePack)",
+            System::VolleyJsonTls => "volley (JSON, wss://)",
             System::Handwritten => "hand-written loop (floor)",
             System::RawEcho => "raw tungstenite echo",
             System::Jsonrpsee => "jsonrpsee 0.26",
@@ -86,7 +91,8 @@ impl System {
     /// `Err(reason)` when the system cannot express a scenario at all.
     pub fn supports(self, scenario: Scenario) -> Result<(), &'static str> {
         match (self, scenario) {
-            (System::VolleyJson | System::VolleyMsgPack, _) if !volley::AVAILABLE => Err(volley::PENDING),
+            (System::VolleyJson | System::VolleyMsgPack | System::VolleyJsonTls, _) if !volley::AVAILABLE => Err(volley::PENDING),
+            (System::VolleyJsonTls, Scenario::Wire) => Err("the bytes on the wire are encrypted"),
             (System::RawEcho, Scenario::Stream) => Err("an echo has no server stream"),
             (System::Tarpc, Scenario::Stream) => Err("tarpc has no server streams"),
             _ => Ok(()),
@@ -108,6 +114,7 @@ pub fn serve(system: System, addr: SocketAddr, cpu: Option<usize>) -> anyhow::Re
         println!("LISTENING {addr}");
         match system {
             System::VolleyJson | System::VolleyMsgPack => volley::serve(tokio::net::TcpListener::from_std(std_listener)?).await,
+            System::VolleyJsonTls => volley::serve_tls(tokio::net::TcpListener::from_std(std_listener)?).await,
             System::Handwritten => handwritten::serve(tokio::net::TcpListener::from_std(std_listener)?).await,
             System::RawEcho => raw_echo::serve(tokio::net::TcpListener::from_std(std_listener)?).await,
             System::Jsonrpsee => jsonrpsee::serve(std_listener).await,
@@ -131,6 +138,7 @@ pub fn client(system: System, scenario: Scenario, addr: SocketAddr, plan: &Plan)
             match system {
                 System::VolleyJson => volley::client(volley::Codec::Json, scenario, addr, plan, &mut gate).await,
                 System::VolleyMsgPack => volley::client(volley::Codec::MsgPack, scenario, addr, plan, &mut gate).await,
+                System::VolleyJsonTls => volley::client(volley::Codec::JsonTls, scenario, addr, plan, &mut gate).await,
                 System::Handwritten => handwritten::client(scenario, addr, plan, &mut gate).await,
                 System::RawEcho => raw_echo::client(scenario, addr, plan, &mut gate).await,
                 System::Jsonrpsee => jsonrpsee::client(scenario, addr, plan, &mut gate).await,

@@ -24,12 +24,14 @@ pub enum Codec {
     Json,
     /// `volley.v1.msgpack`.
     MsgPack,
+    /// `volley.v1.json` over `wss://`.
+    JsonTls,
 }
 
 impl Codec {
     fn encoding(self) -> Encoding {
         match self {
-            Codec::Json => Encoding::Json,
+            Codec::Json | Codec::JsonTls => Encoding::Json,
             Codec::MsgPack => Encoding::MsgPack,
         }
     }
@@ -54,6 +56,28 @@ pub async fn serve(listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where the TLS server of the one on `port` keeps its self-signed certificate, for
+/// its clients (separate processes) to trust.
+fn certificate_file(port: u16) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("volley-bench-{port}.pem"))
+}
+
+/// Serves `add` and `count` over `wss://`, with a certificate for 127.0.0.1 made at
+/// start, until the process is killed.
+pub async fn serve_tls(listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    let port = listener.local_addr()?.port();
+    let key = rcgen::KeyPair::generate()?;
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])?.self_signed(&key)?;
+    let dir = std::env::temp_dir();
+    let key_file = dir.join(format!("volley-bench-{port}.key"));
+    std::fs::write(&key_file, key.serialize_pem())?;
+    std::fs::write(certificate_file(port), cert.pem())?;
+    let tls = volley::TlsConfig::from_pem_files(certificate_file(port), &key_file).map_err(|e| anyhow::anyhow!(e.message))?;
+    let router = Router::new().rpc::<add>().rpc::<count>();
+    Server::new(router).tls(tls).serve(listener).await?;
+    Ok(())
+}
+
 #[derive(Serialize)]
 struct AddParams {
     a: i64,
@@ -73,7 +97,13 @@ pub struct VolleyClient {
 impl VolleyClient {
     /// Connects with the given encoding.
     pub async fn connect(addr: SocketAddr, codec: Codec) -> anyhow::Result<VolleyClient> {
-        Ok(VolleyClient { inner: Client::connect_with(&format!("ws://{addr}"), codec.encoding()).await? })
+        let inner = match codec {
+            Codec::JsonTls => {
+                Client::builder(&format!("wss://{addr}")).encoding(codec.encoding()).ca_cert(certificate_file(addr.port())).connect().await?
+            }
+            _ => Client::connect_with(&format!("ws://{addr}"), codec.encoding()).await?,
+        };
+        Ok(VolleyClient { inner })
     }
 
     async fn call(&self) -> anyhow::Result<i64> {

@@ -98,7 +98,7 @@ async fn upgrade(shared: &Arc<ServerShared>, mut req: Request) -> Response {
         let policy = shared.policy.read().unwrap();
         let origin = req.headers().get(header::ORIGIN).map(|o| o.to_str().unwrap_or("").to_ascii_lowercase());
         match (&policy.origins, origin) {
-            (Some(allowed), Some(origin)) if !allowed.iter().any(|a| *a == origin) => Some(origin),
+            (Some(allowed), Some(origin)) if !allowed.contains(&origin) => Some(origin),
             _ => None,
         }
     };
