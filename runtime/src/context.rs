@@ -84,6 +84,13 @@ impl Context {
         &self.0.conn
     }
 
+    /// A value of type `T` attached to the connection: by a hook, an authentication
+    /// ([`auth::User`](crate::auth::User), a bearer check's value), or a middleware of
+    /// the HTTP stack in front of the upgrade. A copy, so no lock is held.
+    pub fn extension<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0.conn.extensions.lock().unwrap().get::<T>().cloned()
+    }
+
     /// The connection's id.
     pub fn connection_id(&self) -> u64 {
         self.0.conn.id

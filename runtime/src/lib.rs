@@ -32,7 +32,7 @@ pub use protocol::{Encoding, ErrorCode, Metadata, Payload, Shape};
 pub use hyper::http::HeaderMap;
 pub use router::{Hook, HookFuture, Router};
 pub use schema::SchemaDocument;
-pub use server::{BadProxy, Publisher, Server};
+pub use server::{shutdown_signal, BadProxy, Publisher, Server};
 /// The axum volley is built on, for routes on the standalone server and for mounting
 /// volley in an axum application ([`Server::router`]).
 pub use axum;

@@ -18,7 +18,7 @@ use volley::{rpc, Client, Context, Error, ErrorCode, Hook, HookFuture, Router, S
 /// The user Basic authentication let in.
 #[rpc]
 async fn whoami(ctx: Context) -> String {
-    ctx.connection().extensions.lock().unwrap().get::<User>().map(|u| u.name.clone()).unwrap_or_default()
+    ctx.extension::<User>().map(|u| u.name).unwrap_or_default()
 }
 
 /// Who a bearer token belongs to.
@@ -30,7 +30,7 @@ struct Account {
 /// The account a bearer token let in.
 #[rpc]
 async fn account(ctx: Context) -> Option<u64> {
-    ctx.connection().extensions.lock().unwrap().get::<Account>().map(|a| a.id)
+    ctx.extension::<Account>().map(|a| a.id)
 }
 
 /// Answers at once.

@@ -139,6 +139,13 @@ async fn volley_mounted_in_an_axum_app_behind_its_middleware() {
     let (status, headers, _) = http(addr, "GET", "/rpc/schema", &[]).await;
     assert_eq!(status, 200);
     assert_eq!(header(&headers, "x-app"), Some("yes"), "volley's routes are behind the app's middleware");
+    // The endpoint's answers name the mount point.
+    let (status, _, body) = http(addr, "GET", "/rpc", &[]).await;
+    assert_eq!(status, 426);
+    assert!(body.contains("The schema is at /rpc/schema."), "{body}");
+    let (status, _, body) = http(addr, "GET", "/rpc/nothing", &[]).await;
+    assert_eq!(status, 404);
+    assert!(body.contains("/rpc/schema or /rpc/healthz"), "{body}");
     let client = Client::connect(&format!("ws://{addr}/rpc")).await.unwrap();
     assert_eq!(client.call::<i64>("add", &serde_json::json!({"a": 20, "b": 22})).await.unwrap(), 42);
     assert_eq!(client.call::<String>("whereami", &serde_json::json!({})).await.unwrap(), "127.0.0.1");

@@ -166,7 +166,7 @@ pub struct Status {
 /// for an anonymous connection.
 #[rpc]
 pub async fn whoami(ctx: Context) -> Option<User> {
-    ctx.connection().extensions.lock().unwrap().get::<User>().cloned()
+    ctx.extension::<User>()
 }
 
 /// The service's status: what `GET /api/status` answers, over RPC.
@@ -288,22 +288,8 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener, shutdown: impl F
         .await
 }
 
-/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM (what process managers and
-/// container runtimes send to stop a service).
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM: volley's own.
+pub use volley::shutdown_signal;
 
 /// The state of the `/api` routes.
 #[derive(Clone)]

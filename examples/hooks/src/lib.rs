@@ -172,7 +172,7 @@ impl Hook for Timing {
 /// Says who the connection belongs to, or `null` when it is anonymous.
 #[rpc]
 pub async fn whoami(ctx: Context) -> Option<User> {
-    ctx.connection().extensions.lock().unwrap().get::<User>().cloned()
+    ctx.extension::<User>()
 }
 
 /// Echoes `text` back after `delay_ms` milliseconds.

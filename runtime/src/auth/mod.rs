@@ -5,11 +5,11 @@
 //! `volley-error-code` header) and, in the standalone server, every plain HTTP request
 //! but `/healthz` and `/metrics`. What they learn about the caller is attached to the
 //! connection, for handlers to read with
-//! [`Context::connection`](crate::Context::connection):
+//! [`Context::extension`](crate::Context::extension):
 //!
 //! ```no_run
 //! # fn f(ctx: &volley::Context) {
-//! let user = ctx.connection().extensions.lock().unwrap().get::<volley::auth::User>().cloned();
+//! let user = ctx.extension::<volley::auth::User>();
 //! # }
 //! ```
 //!

@@ -61,9 +61,12 @@ impl App {
         if let (Some(_), Some(index), "/") = (&self.http.static_dir, &self.http.index, req.uri().path()) {
             return Redirect::to(index).into_response();
         }
+        // Under an axum `nest`, the path this router sees is stripped of the mount point.
+        let path = req.extensions().get::<axum::extract::OriginalUri>().map_or(req.uri().path(), |u| u.0.path());
+        let schema = format!("{}/schema", path.trim_end_matches('/'));
         text(
             StatusCode::UPGRADE_REQUIRED,
-            "volley: this is a WebSocket endpoint; connect with subprotocol volley.v1.json or volley.v1.msgpack. The schema is at /schema.\n",
+            format!("volley: this is a WebSocket endpoint; connect with subprotocol volley.v1.json or volley.v1.msgpack. The schema is at {schema}.\n"),
         )
     }
 }
@@ -127,8 +130,13 @@ async fn healthz(State(shared): State<Arc<ServerShared>>) -> Response {
     }
 }
 
-async fn not_found() -> Response {
-    text(StatusCode::NOT_FOUND, "volley: not found; try the WebSocket endpoint, /schema or /healthz\n")
+async fn not_found(req: Request) -> Response {
+    // The mount point, when this router is nested in an application's.
+    let base = match (req.extensions().get::<axum::extract::OriginalUri>(), req.uri().path()) {
+        (Some(original), inner) => original.0.path().strip_suffix(inner).unwrap_or("").to_owned(),
+        (None, _) => String::new(),
+    };
+    text(StatusCode::NOT_FOUND, format!("volley: not found; try the WebSocket endpoint, {base}/schema or {base}/healthz\n"))
 }
 
 /// An upgrade or request refused (PROTOCOL.md section 1): the status that fits the

@@ -260,10 +260,16 @@ impl Server {
     /// # }
     /// ```
     ///
+    /// Nested at `/rpc`, the endpoint is `ws://host/rpc` exactly (axum's `nest` does not
+    /// route `/rpc/` to it).
+    ///
     /// Everything a connection does behaves as in the standalone server (limits,
     /// heartbeats, hooks, origins, proxies, draining). What the standalone server does
     /// per TCP connection is the application's: TLS, the handshake timeout, and the
-    /// connection cap, which here counts WebSockets. The remote address needs
+    /// connection cap, which here counts WebSockets ([`tls`](Self::tls) and
+    /// [`handshake_timeout`](Self::handshake_timeout) do nothing here). `/healthz` and
+    /// `/metrics` are behind the application's middleware too: let load balancers and
+    /// scrapers past its authentication. The remote address needs
     /// `into_make_service_with_connect_info::<SocketAddr>()`; without it
     /// [`Context::remote_addr`](crate::Context::remote_addr) is `None`.
     pub fn router(&self) -> axum::Router {
@@ -418,8 +424,9 @@ impl ServerShared {
 }
 
 /// Completes on SIGINT, or on SIGTERM where there is one (what process managers and
-/// container runtimes send to stop a service).
-async fn shutdown_signal() {
+/// container runtimes send to stop a service): the signal [`Server::serve`] drains on,
+/// for [`Server::drain_after`] in an application of one's own.
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
