@@ -8,6 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::connect::{self, Connection};
+
 /// The document format versions this generator can read.
 pub const SUPPORTED_VERSIONS: &[u64] = &[1];
 
@@ -152,23 +154,30 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Loads a document from `source`: an `http://` or `https://` URL (of `/schema`, or of the server
-/// itself, in which case `/schema` is appended; `ws(s)://` is taken as `http(s)://`) or a file
-/// path.
+/// Loads a document from `source`, a file or a server's URL (see [`load_with`]),
+/// without headers or extra CA certificates.
 pub fn load(source: &str) -> Result<Document, LoadError> {
-    let text = fetch_text(source)?;
+    load_with(source, &Connection::default())
+}
+
+/// Loads a document from `source`: an `http://` or `https://` URL (of `/schema`, or of
+/// the server itself, in which case `/schema` is appended; `ws(s)://` is taken as
+/// `http(s)://`) or a file path, fetched with `connection`'s headers and CA certificates.
+pub fn load_with(source: &str, connection: &Connection) -> Result<Document, LoadError> {
+    let text = fetch_text(source, connection)?;
     parse(source, &text)
 }
 
 /// Reads the raw text of a document from a URL or file, without checking it.
-pub fn fetch_text(source: &str) -> Result<String, LoadError> {
-    if is_url(source) {
-        let url = schema_url(source);
-        http_get(&url).map_err(|reason| LoadError::Fetch { url, reason })
-    } else {
-        std::fs::read_to_string(source)
-            .map_err(|error| LoadError::File { path: source.to_string(), error })
+pub fn fetch_text(source: &str, connection: &Connection) -> Result<String, LoadError> {
+    if !is_url(source) {
+        return std::fs::read_to_string(source)
+            .map_err(|error| LoadError::File { path: source.to_string(), error });
     }
+    let url = schema_url(source);
+    let agent = agent(url.starts_with("https://"), connection);
+    http_get(&agent, &url, connection)
+        .map_err(|(Failure::NotFound(reason) | Failure::Other(reason))| LoadError::Fetch { url, reason })
 }
 
 /// Parses and checks a document; `source` only names it in errors.
@@ -215,28 +224,113 @@ fn schema_url(source: &str) -> String {
     }
 }
 
-/// A GET of the schema document over http or https (volley servers serve it on the
-/// same port as the WebSocket), with a 10 second limit.
-fn http_get(url: &str) -> Result<String, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+/// Why a GET failed: the server has no such document, or anything else.
+enum Failure {
+    NotFound(String),
+    Other(String),
+}
+
+/// The HTTP client for schema fetches: a 10 second limit per request, and for https
+/// the system's root certificates and the connection's CA certificates.
+fn agent(https: bool, connection: &Connection) -> ureq::Agent {
+    let mut config = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(10)))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut response = agent
-        .get(url)
-        .header("Accept", "application/json")
-        .call()
-        .map_err(|e| e.to_string())?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(format!(
-            "the server answered `{} {}`",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("")
-        ));
+        .http_status_as_error(false);
+    if https {
+        let tls = ureq::tls::TlsConfig::builder().root_certs(connect::root_certs(connection.cacert.as_ref())).build();
+        config = config.tls_config(tls);
     }
-    response.body_mut().read_to_string().map_err(|e| format!("cannot read the answer: {e}"))
+    config.build().into()
+}
+
+/// A GET of the schema document over http or https (volley servers serve it beside
+/// the WebSocket), sending the connection's headers.
+fn http_get(agent: &ureq::Agent, url: &str, connection: &Connection) -> Result<String, Failure> {
+    let mut request = agent.get(url);
+    if !connection.headers.iter().any(|h| h.name.eq_ignore_ascii_case("accept")) {
+        request = request.header("Accept", "application/json");
+    }
+    for h in &connection.headers {
+        request = request.header(h.name.as_str(), h.value.as_str());
+    }
+    let mut response = request.call().map_err(|e| Failure::Other(describe(&e, url, connection)))?;
+    let status = response.status();
+    if status.is_success() {
+        return response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| Failure::Other(format!("cannot read the answer: {e}")));
+    }
+    // volley answers a refusal with a plain-text body saying why, and the error's
+    // code in `volley-error-code`.
+    let code = response
+        .headers()
+        .get("volley-error-code")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut body = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut std::io::Read::take(response.body_mut().as_reader(), 2048), &mut body);
+    let body = String::from_utf8_lossy(&body);
+    let body = body.trim();
+    let mut reason = format!("the server answered `{} {}`", status.as_u16(), status.canonical_reason().unwrap_or(""));
+    // A plain-text body says why; an HTML error page (from a proxy) would only be noise.
+    if !body.is_empty() && !body.starts_with('<') {
+        reason.push_str(&format!(": {body}"));
+    }
+    if let Some(code) = code {
+        match volley::ErrorCode(code).name() {
+            Some(name) => reason.push_str(&format!(" (volley error {name}, {code})")),
+            None => reason.push_str(&format!(" (volley error {code})")),
+        }
+    }
+    if status.as_u16() == 401 || status.as_u16() == 403 {
+        if let Some(c) = challenge {
+            reason.push_str(&format!("; it asks for `{c}`"));
+        }
+        reason.push_str(if connection.headers.is_empty() {
+            "; pass credentials with -H 'Name: value', as in -H 'Authorization: Bearer TOKEN'"
+        } else {
+            "; the server refused the credentials given with -H"
+        });
+    }
+    if status.as_u16() == 404 {
+        Err(Failure::NotFound(reason))
+    } else {
+        Err(Failure::Other(reason))
+    }
+}
+
+/// A failed request in words: a refused certificate says what is wrong with it.
+fn describe(error: &ureq::Error, url: &str, connection: &Connection) -> String {
+    let rustls_error = match error {
+        ureq::Error::Rustls(e) => Some(e),
+        ureq::Error::Io(e) => e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        _ => None,
+    };
+    let host = url
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or(rest))
+        .map(|authority| match authority.rsplit_once(':') {
+            Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => authority,
+        })
+        .unwrap_or(url)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    match rustls_error {
+        Some(rustls::Error::InvalidCertificate(cert)) => connect::explain_certificate(
+            cert,
+            host,
+            connection.cacert.as_ref().map(|c| c.path.as_path()),
+        ),
+        Some(other) => format!("the TLS handshake failed: {other}"),
+        None => error.to_string(),
+    }
 }
 
 #[cfg(test)]

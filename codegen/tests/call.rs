@@ -70,7 +70,10 @@ fn calls_over_wss_with_a_private_ca_and_headers() {
     let o = volley(&["call", &url, "add", r#"{"a":1,"b":2}"#], "");
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("UnknownIssuer"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("pass it with --cacert FILE"), "{}", text(&o.stderr));
+    // A header that is not `Name: value` is a usage error, before anything connects.
     let o = volley(&["call", "-H", "no-colon", &url, "add"], "");
+    assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("not `Name: value`"), "{}", text(&o.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
