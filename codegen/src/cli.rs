@@ -21,6 +21,16 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What `--schema` and `volley schema` accept, shown in their help.
+const SCHEMA_SOURCES: &str = "\
+A schema file, or a server's URL:
+  http(s)://host/schema, .../rpc/schema   the schema itself, fetched as it is
+  ws(s)://host/, http(s)://host           a server: its schema is at /schema
+  ws(s)://host/rpc                        an endpoint at a path: /rpc/schema is tried
+                                          (volley mounted in an app under /rpc), then
+                                          /schema (a server with .path(\"/rpc\"))
+ws:// is fetched over http://, wss:// over https://; a query string is kept.";
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -28,8 +38,8 @@ pub enum Command {
     Generate {
         /// The SDK's language.
         language: LanguageArg,
-        /// The schema: a file, or a server's http(s):// (or ws(s)://) URL.
-        #[arg(long, value_name = "FILE|URL")]
+        /// The schema: a file, or a server's http(s):// or ws(s):// URL (--help lists them).
+        #[arg(long, value_name = "FILE|URL", long_help = format!("The schema. {SCHEMA_SOURCES}"))]
         schema: String,
         /// The folder to write the package to (created if missing).
         #[arg(long)]
@@ -46,7 +56,7 @@ pub enum Command {
     /// Print a server's schema document (or check and print a schema file).
     Schema {
         /// The server's http(s):// or ws(s):// URL, or a schema file.
-        #[arg(value_name = "URL|FILE")]
+        #[arg(value_name = "URL|FILE", long_help = SCHEMA_SOURCES)]
         url: String,
         #[command(flatten)]
         conn: ConnectArgs,

@@ -1,13 +1,14 @@
 //! The connection options every command that reaches a server shares (`-H`,
-//! `--cacert`): `volley schema`, `volley generate` and `volley call` against live
-//! servers over wss:// and behind an authentication hook.
+//! `--cacert`), and where the schema of an endpoint at a path is found: `volley schema`,
+//! `volley generate` and `volley call` against live servers over wss://, behind an
+//! authentication hook, at `.path("/ws")` and mounted in an axum app under `/rpc`.
 
 mod live;
 
 use std::net::SocketAddr;
 use std::process::Output;
 
-use live::{scratch, serve_tls, serve_with, text, volley};
+use live::{scratch, serve_app, serve_tls, serve_with, text, volley};
 use volley::{Error, ErrorCode, HeaderMap, Hook};
 
 fn assert_ok(o: &Output) {
@@ -173,4 +174,46 @@ fn headers_reach_the_hook_that_guards_the_schema_and_the_socket() {
     let o = volley(&["schema", "-H", "Authorization Bearer t", &url], "");
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("not `Name: value`"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn an_endpoint_at_a_path_finds_its_schema() {
+    // Standalone, with the WebSocket at `/ws`: the schema stays at `/schema`.
+    let url = serve_with(volley::Server::new(calculator::router()).path("/ws"), "ws");
+    let ws = format!("{url}ws");
+    let o = volley(&["schema", &ws], "");
+    assert_ok(&o);
+    assert_eq!(printed_name(&o), "calculator");
+
+    // Behind a hook, `/ws/schema` is refused before it is found missing: the refusal is
+    // what the user needs to hear, and with the token the schema is found above.
+    let guarded = serve_with(volley::Server::new(calculator::router().hook(RequireToken)).path("/ws"), "ws");
+    let ws = format!("{guarded}ws");
+    assert_fails(&volley(&["schema", &ws], ""), &["/ws/schema", "401 Unauthorized"]);
+    assert_ok(&volley(&["schema", "-H", "Authorization: Bearer t", &ws], ""));
+
+    // Mounted in an axum app under `/rpc`: the WebSocket is `/rpc`, the schema
+    // `/rpc/schema`, and the app's own `/schema` is something else entirely.
+    let volley_server = volley::Server::new(streams::router());
+    let app = volley::axum::Router::new()
+        .route("/schema", volley::axum::routing::get(|| async { "the app's own page, not a volley schema" }))
+        .nest("/rpc", volley_server.router());
+    let addr = serve_app(app);
+    for source in [format!("ws://{addr}/rpc"), format!("ws://{addr}/rpc/"), format!("http://{addr}/rpc/schema")] {
+        let o = volley(&["schema", &source], "");
+        assert_ok(&o);
+        assert_eq!(printed_name(&o), "streams", "{source}");
+    }
+    let out = scratch("mounted").join("sdk");
+    assert_ok(&volley(&["generate", "typescript", "--schema", &format!("ws://{addr}/rpc"), "--out", out.to_str().unwrap()], ""));
+    assert!(out.join("src/client.ts").is_file());
+    let o = volley(&["call", &format!("ws://{addr}/rpc"), "countdown", r#"{"from": 2, "interval_ms": 0}"#], "");
+    assert_ok(&o);
+    assert_eq!(text(&o.stdout), "2\n1\n");
+
+    // Nothing anywhere on the path: every URL tried is named.
+    assert_fails(
+        &volley(&["schema", &format!("ws://{addr}/nowhere/at/all")], ""),
+        &[&format!("cannot fetch schema from http://{addr}/nowhere/at/all/schema"), "404 Not Found", "also tried", &format!("http://{addr}/nowhere/schema")],
+    );
 }
