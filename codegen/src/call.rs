@@ -103,7 +103,7 @@ async fn call(args: CallArgs) -> Result<(), CallFailure> {
     let client = builder
         .connect()
         .await
-        .map_err(|e| CallFailure::Local(format!("cannot connect to {url}: {}", e.message)))?;
+        .map_err(|e| CallFailure::Local(connect_failure(&url, &e.message, &args)))?;
     let schema: Value = client.call("volley.introspect", &serde_json::json!({})).await?;
     let kind = schema["methods"]
         .as_array()
@@ -156,6 +156,22 @@ async fn call(args: CallArgs) -> Result<(), CallFailure> {
             Ok(())
         }
     }
+}
+
+/// A failed connection in words, with what to do about a refused certificate or
+/// missing credentials.
+fn connect_failure(url: &str, message: &str, args: &CallArgs) -> String {
+    let mut text = format!("cannot connect to {url}: {message}");
+    if let Some(hint) = crate::connect::certificate_hint(message, args.cacert.as_deref()) {
+        text.push_str(&format!("\n{hint}"));
+    } else if message.contains(" 401 ") || message.contains(" 403 ") {
+        text.push_str(if args.headers.is_empty() {
+            "\nthe server wants credentials: pass them with -H 'Name: value', as in -H 'Authorization: Bearer TOKEN'"
+        } else {
+            "\nthe server refused the credentials given with -H"
+        });
+    }
+    text
 }
 
 async fn print_stream(mut items: Streaming<Value>, verbose: bool) -> Result<(), CallFailure> {

@@ -1,11 +1,13 @@
 //! The `volley` command line: `volley generate <language>`, `volley schema` and
-//! `volley call`.
+//! `volley call`. Every command that connects to a server takes the same connection
+//! options ([`ConnectArgs`]: `-H 'Name: value'`, `--cacert FILE`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::connect::ConnectArgs;
 use crate::ir::Service;
 use crate::output::{write_all, GenerateError, Settings};
 use crate::{load, python, typescript, Language};
@@ -19,15 +21,25 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What `--schema` and `volley schema` accept, shown in their help.
+const SCHEMA_SOURCES: &str = "\
+A schema file, or a server's URL:
+  http(s)://host/schema, .../rpc/schema   the schema itself, fetched as it is
+  ws(s)://host/, http(s)://host           a server: its schema is at /schema
+  ws(s)://host/rpc                        an endpoint at a path: /rpc/schema is tried
+                                          (volley mounted in an app under /rpc), then
+                                          /schema (a server with .path(\"/rpc\"))
+ws:// is fetched over http://, wss:// over https://; a query string is kept.";
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Generate a client SDK.
+    /// Generate a client SDK from a schema file or a live server's schema.
     Generate {
         /// The SDK's language.
         language: LanguageArg,
-        /// The schema: a file, or a server's http(s):// (or ws(s)://) URL.
-        #[arg(long)]
+        /// The schema: a file, or a server's http(s):// or ws(s):// URL (--help lists them).
+        #[arg(long, value_name = "FILE|URL", long_help = format!("The schema. {SCHEMA_SOURCES}"))]
         schema: String,
         /// The folder to write the package to (created if missing).
         #[arg(long)]
@@ -38,11 +50,16 @@ pub enum Command {
         /// The package's version (default: the service's version).
         #[arg(long)]
         package_version: Option<String>,
+        #[command(flatten)]
+        conn: ConnectArgs,
     },
-    /// Print a server's schema document.
+    /// Print a server's schema document (or check and print a schema file).
     Schema {
-        /// The server's http(s):// (or ws(s)://) URL, or a schema file.
+        /// The server's http(s):// or ws(s):// URL, or a schema file.
+        #[arg(value_name = "URL|FILE", long_help = SCHEMA_SOURCES)]
         url: String,
+        #[command(flatten)]
+        conn: ConnectArgs,
     },
     /// Call a method of a live server. Stream items from the server print one JSON
     /// value per line; items to send for client and bidirectional streams are read from
@@ -67,13 +84,8 @@ pub enum Command {
         /// Print leading metadata and trailers on stderr.
         #[arg(short, long)]
         verbose: bool,
-        /// A header for the upgrade request, `Name: value` (a token, a cookie);
-        /// repeatable.
-        #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
-        headers: Vec<String>,
-        /// Trust the CA certificates in this PEM file for wss:// (beside the system's).
-        #[arg(long, value_name = "FILE")]
-        cacert: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        conn: ConnectArgs,
     },
 }
 
@@ -116,7 +128,7 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
-        Command::Call { url, method, params, msgpack, metadata, timeout_ms, verbose, headers, cacert } => {
+        Command::Call { url, method, params, msgpack, metadata, timeout_ms, verbose, conn } => {
             let params: serde_json::Value = match params {
                 Some(p) => serde_json::from_str(&p).map_err(|e| format!("the parameters are not JSON: {e}"))?,
                 None => serde_json::json!({}),
@@ -125,13 +137,11 @@ fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .iter()
                 .map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("metadata `{kv}` is not KEY=VALUE")))
                 .collect::<Result<Vec<_>, _>>()?;
-            let headers = headers
-                .iter()
-                .map(|h| h.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).ok_or_else(|| format!("header `{h}` is not `Name: value`")))
-                .collect::<Result<Vec<_>, _>>()?;
+            // Read the CA file first, so that a bad one is named as such.
+            conn.connection()?;
             let args = crate::call::CallArgs {
-                headers,
-                cacert,
+                headers: conn.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+                cacert: conn.cacert,
                 url,
                 method,
                 params,
@@ -142,15 +152,15 @@ fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             crate::call::run(args).map_err(|e| e.to_string().into())
         }
-        Command::Schema { url } => {
-            let text = load::fetch_text(&url)?;
+        Command::Schema { url, conn } => {
+            let text = load::fetch_text(&url, &conn.connection()?)?;
             let doc: serde_json::Value = serde_json::from_str(&text)?;
             load::parse(&url, &text)?;
             println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(())
         }
-        Command::Generate { language, schema, out, package_name, package_version } => {
-            let doc = load::load(&schema)?;
+        Command::Generate { language, schema, out, package_name, package_version, conn } => {
+            let doc = load::load_with(&schema, &conn.connection()?)?;
             let service = Service::from_document(&doc)?;
             let mut settings = Settings::new();
             settings.package_name = package_name;

@@ -11,6 +11,7 @@
 
 pub mod call;
 pub mod cli;
+pub mod connect;
 pub mod ir;
 pub mod load;
 pub mod output;

@@ -1,41 +1,8 @@
 //! `volley call` against live example servers, in every call shape.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod live;
 
-fn serve(router: volley::Router) -> String {
-    serve_with(volley::Server::new(router), "ws")
-}
-
-/// Serves `server` on a free port in a thread of its own; returns its URL.
-fn serve_with(server: volley::Server, scheme: &str) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            server.serve_with_shutdown(listener, std::future::pending()).await.unwrap();
-        });
-    });
-    format!("{scheme}://{}/", rx.recv().unwrap())
-}
-
-fn volley(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_volley"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use live::{serve, serve_tls, text, volley};
 
 #[test]
 fn unary_calls_and_typed_errors_in_both_encodings() {
@@ -93,14 +60,8 @@ fn an_unreachable_server_is_a_clear_error() {
 
 #[test]
 fn calls_over_wss_with_a_private_ca_and_headers() {
-    let dir = std::env::temp_dir().join(format!("volley-call-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let rcgen::CertifiedKey { cert, signing_key } = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
-    let (cert_path, key_path) = (dir.join("c.pem"), dir.join("k.pem"));
-    std::fs::write(&cert_path, cert.pem()).unwrap();
-    std::fs::write(&key_path, signing_key.serialize_pem()).unwrap();
-    let tls = volley::TlsConfig::from_pem_files(&cert_path, &key_path).unwrap();
-    let url = serve_with(volley::Server::new(calculator::router()).tls(tls), "wss");
+    let dir = live::scratch("call-tls");
+    let (url, cert_path) = serve_tls(calculator::router(), &dir, "c", &["127.0.0.1", "localhost"]);
     let ca = cert_path.to_str().unwrap();
     let o = volley(&["call", "--cacert", ca, "-H", "x-anything: 1", &url, "add", r#"{"a":1,"b":2}"#], "");
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -109,7 +70,10 @@ fn calls_over_wss_with_a_private_ca_and_headers() {
     let o = volley(&["call", &url, "add", r#"{"a":1,"b":2}"#], "");
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("UnknownIssuer"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("pass it with --cacert FILE"), "{}", text(&o.stderr));
+    // A header that is not `Name: value` is a usage error, before anything connects.
     let o = volley(&["call", "-H", "no-colon", &url, "add"], "");
+    assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("not `Name: value`"), "{}", text(&o.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
