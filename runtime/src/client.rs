@@ -129,6 +129,21 @@ impl ClientBuilder {
 /// expired, is for another name, or comes from a CA nobody trusts says so.
 fn connect_error(e: &tokio_tungstenite::tungstenite::Error) -> String {
     use std::error::Error as _;
+    // A refused upgrade: the status and what the server said about it (a volley
+    // server answers in plain text, with the error's code in `volley-error-code`).
+    if let tokio_tungstenite::tungstenite::Error::Http(response) = e {
+        let status = response.status();
+        let mut text = format!("the server refused the upgrade with HTTP {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+        if let Some(code) = response.headers().get("volley-error-code").and_then(|v| v.to_str().ok()) {
+            text.push_str(&format!(" (volley error code {code})"));
+        }
+        let body = response.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        let body = body.trim();
+        if !body.is_empty() && !body.starts_with('<') {
+            text.push_str(&format!(": {}", crate::error::bounded(body)));
+        }
+        return text;
+    }
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
