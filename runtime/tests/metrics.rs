@@ -1,6 +1,5 @@
-//! Prometheus metrics at `/metrics`, and the development setting that puts a panic's
-//! text in its `INTERNAL` error. (A test binary of its own: the metrics recorder is
-//! the process's.)
+//! Prometheus metrics at `/metrics`. (A test binary of its own, whose tests open no
+//! connections but the one that counts them: the metrics recorder is the process's.)
 
 mod common;
 
@@ -31,14 +30,8 @@ fn count(n: u32) -> impl futures_core::Stream<Item = u32> {
     futures_util::stream::iter(0..n)
 }
 
-/// Panics.
-#[rpc]
-async fn explode() -> i64 {
-    panic!("the flux capacitor is empty")
-}
-
 fn router() -> Router {
-    Router::new().rpc::<add>().rpc::<refuse>().rpc::<count>().rpc::<explode>()
+    Router::new().rpc::<add>().rpc::<refuse>().rpc::<count>()
 }
 
 /// `GET path`: the status and the body.
@@ -97,25 +90,4 @@ async fn metrics_count_calls_by_method_and_code() {
 async fn metrics_are_off_unless_asked_for() {
     let addr = serve_with(Server::new(router())).await;
     assert_eq!(get(addr, "/metrics").await.0, 404);
-}
-
-#[tokio::test]
-async fn panic_details_are_a_development_setting() {
-    let quiet = serve_with(Server::new(router())).await;
-    let client = Client::connect(&common::url(quiet)).await.unwrap();
-    let e = client.call::<i64>("explode", &serde_json::json!({})).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::INTERNAL);
-    assert!(!e.message.contains("flux"), "no panic text by default: {}", e.message);
-    assert!(e.data.is_none());
-
-    let loud = serve_with(Server::new(router()).panic_details(true)).await;
-    let client = Client::connect(&common::url(loud)).await.unwrap();
-    let e = client.call::<i64>("explode", &serde_json::json!({})).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::INTERNAL);
-    assert!(e.message.contains("the flux capacitor is empty"), "{}", e.message);
-    let data = e.data.expect("details in the data");
-    assert_eq!(data["panic"], "the flux capacitor is empty");
-    assert!(data["location"].as_str().unwrap().starts_with("runtime/tests/metrics.rs:"), "{data}");
-    // The connection goes on serving.
-    assert_eq!(client.call::<i64>("add", &serde_json::json!({"a": 1, "b": 1})).await.unwrap(), 2);
 }
