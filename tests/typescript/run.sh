@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of the generated TypeScript SDK.
 #
-#   1. installs the npm dependencies (npm ci),
+#   1. installs the npm dependencies (npm ci), and runs the unit tests of the runtime
+#      modules in templates/typescript/runtime/ (unit/*.test.ts, no server),
 #   2. builds the `volley` CLI and the example servers,
 #   3. generates the SDK of the fixture schema and of every example server it starts,
 #   4. checks that each example's SDK equals the one checked in under
@@ -38,6 +39,11 @@ source "$here/../lib.sh"
 
 step "npm ci"
 npm ci --no-audit --no-fund
+
+step "runtime unit tests (templates/typescript/runtime)"
+rm -rf dist/unit
+./node_modules/.bin/tsc -p tsconfig.unit.json
+node --test dist/unit/tests/typescript/unit/
 
 examples=()
 for name in calculator streams; do

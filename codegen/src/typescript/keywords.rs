@@ -29,7 +29,7 @@ pub const GLOBALS: &[&str] = &[
     "AbortSignal", "AbortController", "WebSocket", "globalThis",
 ];
 
-/// Names the runtime (`runtime.ts`) exports and the per-service files import or
+/// Names the runtime modules (`src/runtime/`) export and the per-service files import or
 /// declare; a schema type may not take them.
 pub const RUNTIME: &[&str] = &[
     "Bytes", "BidiStream", "CallOptions", "Client", "ClientHandlers", "ClientStream",
@@ -38,7 +38,8 @@ pub const RUNTIME: &[&str] = &[
     "ReconnectOptions", "ServerStream", "States", "StatesApi", "Streamable", "Subscription",
     "Topics", "TopicsApi", "VolleyError", "VolleyWarning", "WarningCode",
     "WebSocketConstructor", "WebSocketLike", "WideInt", "applyPatch", "codeName",
-    "handlerKinds", "isMethodError", "methodKinds", "parseJson", "stringifyJson",
+    "handlerKinds", "isMethodError", "methodKinds", "parseJson", "serverCalls", "states",
+    "stringifyJson", "topics",
 ];
 
 /// Members of the generated `Client` class besides the service's methods.

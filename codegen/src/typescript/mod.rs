@@ -3,6 +3,12 @@
 //!
 //! [`model::Model`] works out every name and type; the askama templates in
 //! `templates/typescript/` lay the files out.
+//!
+//! The protocol runtime is plain TypeScript in `templates/typescript/runtime/`, one
+//! module per feature, embedded here with `include_str!` and copied verbatim into
+//! `src/runtime/` of each SDK: only the modules the service needs (see
+//! [`model::runtime_modules`]). Why the SDK vendors its runtime rather than depending
+//! on an npm package: `templates/typescript/runtime/README.md`.
 
 pub mod keywords;
 pub mod model;
@@ -13,9 +19,28 @@ use crate::ir::Service;
 use crate::output::{GenerateError, OutputFile, Settings};
 use model::{Model, TypeBody};
 
-#[derive(Template)]
-#[template(path = "typescript/runtime.ts", escape = "none")]
-struct RuntimeTs;
+/// The runtime modules' sources, by name (`templates/typescript/runtime/<name>.ts`).
+const RUNTIME_SOURCES: &[(&str, &str)] = &[
+    ("frames", include_str!("../../../templates/typescript/runtime/frames.ts")),
+    ("errors", include_str!("../../../templates/typescript/runtime/errors.ts")),
+    ("codec", include_str!("../../../templates/typescript/runtime/codec.ts")),
+    ("credit", include_str!("../../../templates/typescript/runtime/credit.ts")),
+    ("queue", include_str!("../../../templates/typescript/runtime/queue.ts")),
+    ("socket", include_str!("../../../templates/typescript/runtime/socket.ts")),
+    ("reconnect", include_str!("../../../templates/typescript/runtime/reconnect.ts")),
+    ("calls", include_str!("../../../templates/typescript/runtime/calls.ts")),
+    ("connection", include_str!("../../../templates/typescript/runtime/connection.ts")),
+    ("streams", include_str!("../../../templates/typescript/runtime/streams.ts")),
+    ("server_calls", include_str!("../../../templates/typescript/runtime/server_calls.ts")),
+    ("subscriptions", include_str!("../../../templates/typescript/runtime/subscriptions.ts")),
+    ("topics", include_str!("../../../templates/typescript/runtime/topics.ts")),
+    ("patch", include_str!("../../../templates/typescript/runtime/patch.ts")),
+    ("state", include_str!("../../../templates/typescript/runtime/state.ts")),
+];
+
+fn runtime_source(name: &str) -> &'static str {
+    RUNTIME_SOURCES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).unwrap_or_else(|| panic!("no runtime module {name}"))
+}
 
 #[derive(Template)]
 #[template(path = "typescript/types.ts", escape = "none")]
@@ -52,19 +77,23 @@ struct Readme<'a> {
 }
 
 /// Renders the TypeScript SDK of `service`: `package.json`, `tsconfig.json`,
-/// `README.md` and `src/{runtime,types,client,index}.ts`.
+/// `README.md`, `src/{types,client,index}.ts` and the runtime modules the service
+/// needs under `src/runtime/`.
 pub fn generate(service: &Service, settings: &Settings) -> Result<Vec<OutputFile>, GenerateError> {
     let m = Model::new(service, settings);
     let file = |path: &str, contents: String| OutputFile { path: path.into(), contents: ensure_newline(contents) };
-    Ok(vec![
+    let mut files = vec![
         file("package.json", PackageJson { m: &m }.render()?),
         file("tsconfig.json", TsconfigJson.render()?),
         file("README.md", Readme { m: &m }.render()?),
-        file("src/runtime.ts", RuntimeTs.render()?),
-        file("src/types.ts", TypesTs { m: &m }.render()?),
-        file("src/client.ts", ClientTs { m: &m }.render()?),
-        file("src/index.ts", IndexTs { m: &m }.render()?),
-    ])
+    ];
+    for name in &m.runtime_modules {
+        files.push(file(&format!("src/runtime/{name}.ts"), runtime_source(name).to_string()));
+    }
+    files.push(file("src/types.ts", TypesTs { m: &m }.render()?));
+    files.push(file("src/client.ts", ClientTs { m: &m }.render()?));
+    files.push(file("src/index.ts", IndexTs { m: &m }.render()?));
+    Ok(files)
 }
 
 fn ensure_newline(mut s: String) -> String {

@@ -41,12 +41,95 @@ pub struct Model {
     pub client_runtime_values: Vec<String>,
     /// Types `client.ts` imports from `runtime.ts`.
     pub client_runtime_imports: Vec<String>,
+    /// `client.ts`'s imports of the runtime, one per module, in module order.
+    pub client_imports: Vec<RuntimeImport>,
+    /// The runtime modules (`src/runtime/<name>.ts`) this service needs, in order.
+    pub runtime_modules: Vec<&'static str>,
+    /// Whether the client makes streaming calls (the `streams` module).
+    pub has_streams: bool,
+    /// Whether the server calls methods on the client (the `server_calls` module).
+    pub has_handlers: bool,
+    /// Whether the service has topics (the `topics` module).
+    pub has_topics: bool,
+    /// Whether the service has shared states (the `state` module).
+    pub has_states: bool,
     /// The package's name as a JSON string.
     pub package_name_literal: String,
     /// The package's version as a JSON string.
     pub package_version_literal: String,
     /// What the README lists and the calls its examples use.
     pub readme: ReadmeModel,
+}
+
+/// One `import { ... } from "./runtime/<module>.js"` of `client.ts`.
+#[derive(Debug, Clone)]
+pub struct RuntimeImport {
+    /// The module's name, such as `connection`.
+    pub module: &'static str,
+    /// What it imports, types written `type Name`.
+    pub names: Vec<String>,
+}
+
+/// The runtime modules, in dependency order: the core, then each optional feature's.
+/// Which a service gets is decided by [`runtime_modules`].
+pub const RUNTIME_MODULES: &[&str] = &[
+    "frames", "errors", "codec", "credit", "queue", "socket", "reconnect", "calls", "connection",
+    "streams", "server_calls", "subscriptions", "topics", "patch", "state",
+];
+
+/// The runtime modules a service needs: the core always; `streams` for streaming
+/// methods, `server_calls` for methods the server calls on the client, `topics` and
+/// `state` (with `subscriptions` and `patch`) for topics and shared states.
+pub fn runtime_modules(streams: bool, handlers: bool, topics: bool, states: bool) -> Vec<&'static str> {
+    RUNTIME_MODULES
+        .iter()
+        .copied()
+        .filter(|m| match *m {
+            "streams" => streams,
+            "server_calls" => handlers,
+            "subscriptions" => topics || states,
+            "topics" => topics,
+            "patch" | "state" => states,
+            _ => true,
+        })
+        .collect()
+}
+
+/// The runtime module that exports `name`.
+pub fn runtime_module_of(name: &str) -> &'static str {
+    match name {
+        "Metadata" | "Streamable" | "Encoding" | "MethodKind" => "frames",
+        "ErrorCode" | "WarningCode" | "codeName" | "VolleyError" | "ConnectionError" | "VolleyWarning" => "errors",
+        "WideInt" | "Bytes" | "parseJson" | "stringifyJson" => "codec",
+        "WebSocketConstructor" | "WebSocketLike" | "WebSocketOptions" | "Pem" => "socket",
+        "ReconnectOptions" => "reconnect",
+        "CallOptions" => "calls",
+        "ServerStream" | "ClientStream" | "BidiStream" => "streams",
+        "HandlerContext" | "serverCalls" => "server_calls",
+        "Subscription" => "subscriptions",
+        "TopicsApi" | "topics" => "topics",
+        "applyPatch" => "patch",
+        "StatesApi" | "states" => "state",
+        _ => "connection",
+    }
+}
+
+fn runtime_imports(values: &BTreeSet<&'static str>, types: &BTreeSet<&'static str>) -> Vec<RuntimeImport> {
+    let mut by_module: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
+    let position = |m: &str| RUNTIME_MODULES.iter().position(|x| *x == m).unwrap_or(0);
+    for v in values {
+        by_module.entry(position(runtime_module_of(v))).or_default().push((v.to_lowercase(), v.to_string()));
+    }
+    for t in types {
+        by_module.entry(position(runtime_module_of(t))).or_default().push((t.to_lowercase(), format!("type {t}")));
+    }
+    by_module
+        .into_iter()
+        .map(|(i, mut names)| {
+            names.sort();
+            RuntimeImport { module: RUNTIME_MODULES[i], names: names.into_iter().map(|(_, n)| n).collect() }
+        })
+        .collect()
 }
 
 /// The README's list of methods and the calls of its examples, taken from the service
@@ -265,7 +348,7 @@ impl Model {
         let mut handlers = vec![];
         let mut method_errors = vec![];
         // Runtime names client.ts needs besides those type expressions use.
-        let mut values: BTreeSet<&'static str> = ["Connection", "ErrorCode", "StatesApi", "TopicsApi", "VolleyError"].into();
+        let mut values: BTreeSet<&'static str> = ["Connection", "ErrorCode", "VolleyError"].into();
         let mut runtime_types: BTreeSet<&'static str> = ["ConnectOptions", "MethodKind"].into();
         for m in &methods {
             let params_ty = params_types.get(&m.name).cloned();
@@ -450,6 +533,23 @@ impl Model {
             service.version.as_ref().map(|v| format!(" (version {v})")).unwrap_or_default()
         ));
         runtime_types.extend(std::mem::take(&mut cx.used));
+        let has_streams = namespaces.iter().flat_map(|n| &n.methods).any(|f| f.kind != "unary");
+        let has_handlers = !handlers.is_empty();
+        let has_topics = !service.topics.is_empty();
+        let has_states = !service.states.is_empty();
+        if has_handlers {
+            values.insert("serverCalls");
+        } else {
+            runtime_types.remove("HandlerContext");
+        }
+        if has_topics {
+            values.extend(["TopicsApi", "topics"]);
+        }
+        if has_states {
+            values.extend(["StatesApi", "states"]);
+        }
+        let runtime_modules = runtime_modules(has_streams, has_handlers, has_topics, has_states);
+        let client_imports = runtime_imports(&values, &runtime_types);
         let client_runtime_imports = runtime_types.into_iter().map(str::to_string).collect();
         let client_runtime_values = values.into_iter().map(str::to_string).collect();
         Model {
@@ -458,6 +558,12 @@ impl Model {
             types_runtime_imports,
             client_runtime_imports,
             client_runtime_values,
+            client_imports,
+            runtime_modules,
+            has_streams,
+            has_handlers,
+            has_topics,
+            has_states,
             readme,
             package_name,
             package_version,

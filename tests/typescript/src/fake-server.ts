@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { WebSocketServer, type WebSocket } from "ws";
-import { parseJson, stringifyJson } from "../generated/shapes/src/runtime.js";
+import { parseJson, stringifyJson } from "../generated/shapes/src/runtime/codec.js";
 
 const SCHEMA_PATH = fileURLToPath(new URL("../../../../codegen/tests/fixtures/shapes.json", import.meta.url));
 
