@@ -37,7 +37,22 @@ fn package_layout_and_names() {
             "pyproject.toml",
             "README.md",
             "shapes_client/__init__.py",
-            "shapes_client/_runtime.py",
+            "shapes_client/_runtime/__init__.py",
+            "shapes_client/_runtime/errors.py",
+            "shapes_client/_runtime/values.py",
+            "shapes_client/_runtime/frames.py",
+            "shapes_client/_runtime/codec.py",
+            "shapes_client/_runtime/credit.py",
+            "shapes_client/_runtime/reconnect.py",
+            "shapes_client/_runtime/transport.py",
+            "shapes_client/_runtime/calls.py",
+            "shapes_client/_runtime/connection.py",
+            "shapes_client/_runtime/streams.py",
+            "shapes_client/_runtime/server_calls.py",
+            "shapes_client/_runtime/subscriptions.py",
+            "shapes_client/_runtime/topics.py",
+            "shapes_client/_runtime/patch.py",
+            "shapes_client/_runtime/state.py",
             "shapes_client/types.py",
             "shapes_client/client.py",
             "shapes_client/py.typed",
@@ -48,6 +63,41 @@ fn package_layout_and_names() {
     let named = python::generate(&service, &Settings::new().package_name("my-sdk").package_version("9.9.9")).unwrap();
     assert!(file(&named, "pyproject.toml").contains("name = \"my-sdk\"\nversion = \"9.9.9\""));
     assert!(named.iter().any(|f| f.path.ends_with("my_sdk/client.py")));
+}
+
+#[test]
+fn a_service_gets_only_the_runtime_it_uses() {
+    let doc = load::parse(
+        "inline",
+        r##"{
+          "volley": 1, "name": "plain",
+          "methods": [
+            {"name": "add", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}, "result": {"type": "integer"}}
+          ]
+        }"##,
+    )
+    .unwrap();
+    let service = Service::from_document(&doc).unwrap();
+    let files = python::generate(&service, &Settings::new()).unwrap();
+    let runtime: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.path.to_str()?.strip_prefix("plain_client/_runtime/").map(str::to_string))
+        .collect();
+    assert_eq!(
+        runtime,
+        ["__init__.py", "errors.py", "values.py", "frames.py", "codec.py", "credit.py", "reconnect.py", "transport.py", "calls.py", "connection.py"]
+    );
+    let client = file(&files, "client.py");
+    for absent in ["streams", "server_calls", "topics", "state", "self.topics", "self.states", "ServerCalls"] {
+        assert!(!client.contains(absent), "{absent}: {client}");
+    }
+    assert!(client.contains("        return self._c.unary(\"add\", params, options, identity, None)"), "{client}");
+    let init = file(&files, "__init__.py");
+    assert!(!init.contains("Subscription") && !init.contains("Stream") && !init.contains("apply_patch"), "{init}");
+    // Runtime modules are copied verbatim from the template folder.
+    let connection = files.iter().find(|f| f.path.ends_with("_runtime/connection.py")).unwrap();
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/python/_runtime/connection.py")).unwrap();
+    assert_eq!(connection.contents, source);
 }
 
 #[test]

@@ -11,7 +11,11 @@
         params[{{ p.wire }}] = {{ p.encode }}
 {%- endif %}
 {%- endfor %}
-        return self._c.{{ f.runtime }}({{ f.wire }}, params, options, {{ f.decode }}, {{ f.items }}, {{ f.error }})
+{%- if f.runtime == "unary" %}
+        return self._c.unary({{ f.wire }}, params, options, {{ f.decode }}, {{ f.error }})
+{%- else %}
+        return _{{ f.runtime }}(self._c, {{ f.wire }}, params, options, {{ f.decode }}, {{ f.items }}, {{ f.error }})
+{%- endif %}
 {%- endmacro -%}
 """The client of the `{{ m.service_name }}` volley service.
 
@@ -25,32 +29,25 @@ from ssl import SSLContext as _SSLContext
 from typing import Any, AsyncIterator, Awaitable, Callable, Generator, Protocol
 from typing import Mapping as _Mapping
 
-from ._runtime import (
-    DEFAULT_STATE_BUFFER,
-    DEFAULT_TOPIC_BUFFER,
-    Backoff,
-    CallOptions,
-    Connection,
-    Handler,
-    Input,
-    Notification,
-    Overflow,
-    SharedState,
-    Stream,
-    Subscription,
-    UnaryCall,
-    VolleyError,
-    VolleyWarning,
-    decode_bytes,
-    decode_items,
-    identity,
-    list_of,
-    map_of,
-    notification,
-    optional,
-    payload,
-    to_wire,
-)
+from ._runtime.calls import CallOptions, Input, UnaryCall
+from ._runtime.connection import Connection
+from ._runtime.errors import VolleyError, VolleyWarning
+from ._runtime.reconnect import Backoff
+{%- if m.serves() %}
+from ._runtime.server_calls import Handler, ServerCalls, decode_items
+{%- endif %}
+{%- if m.has_states() %}
+from ._runtime.state import DEFAULT_STATE_BUFFER, SharedState
+{%- endif %}
+{%- if m.streams %}
+from ._runtime.streams import Stream
+from ._runtime.streams import client_stream as _client_stream
+from ._runtime.streams import stream as _stream
+{%- endif %}
+{%- if m.has_topics() %}
+from ._runtime.topics import DEFAULT_TOPIC_BUFFER, Notification, Overflow, Subscription, notification, payload
+{%- endif %}
+from ._runtime.values import decode_bytes, identity, list_of, map_of, optional, to_wire
 {%- if !m.client_type_imports.is_empty() %}
 from .types import (
 {%- for name in m.client_type_imports %}
@@ -76,14 +73,13 @@ class ClientHandlers(Protocol):
     are async generators (`async def` with `yield`). Raise `VolleyError` to answer with
     an error.
     """
-{%- if m.handlers.is_empty() %}
-{%- endif %}
 {%- for h in m.handlers %}
 
 {{ h.header }}
 {{ h.docs }}
         ...
 {%- endfor %}
+{%- if m.serves() %}
 
 
 def _handler_table(h: ClientHandlers) -> dict[str, Handler]:
@@ -93,6 +89,7 @@ def _handler_table(h: ClientHandlers) -> dict[str, Handler]:
         {{ h.wire }}: Handler("{{ h.kind }}", lambda p, items: {{ h.invoke }}),
 {%- endfor %}
     }
+{%- endif %}
 {%- for e in m.method_errors %}
 
 
@@ -122,7 +119,7 @@ class {{ ns.class_name }}:
 {%- endfor %}
 {%- endif %}
 {%- endfor %}
-
+{%- if m.has_topics() %}
 
 
 {%- if m.topic_decoders.is_empty() %}
@@ -175,7 +172,8 @@ class {{ m.topics_class }}:
 {{ t.docs }}
         return Subscription(self._c, {{ t.wire }}, payload({{ t.decode }}), buffer, overflow)
 {%- endfor %}
-
+{%- endif %}
+{%- if m.has_states() %}
 
 class {{ m.states_class }}:
     """The server's shared states (PROTOCOL.md section 11), as `client.states`.
@@ -206,6 +204,7 @@ class {{ m.states_class }}:
 {{ st.docs }}
         return SharedState(self._c, {{ st.wire }}, {{ st.decode }}, buffer)
 {%- endfor %}
+{%- endif %}
 {%- for ns in m.namespaces %}
 {%- if loop.first %}
 
@@ -240,10 +239,14 @@ class Client:
     def __init__(self, connection: Connection) -> None:
         """Wraps an open connection; use `Client.connect` to open one."""
         self._c = connection
+{%- if m.has_topics() %}
         self.topics = {{ m.topics_class }}(connection)
         """The server's topics: `async with client.topics.<topic>() as sub:`."""
+{%- endif %}
+{%- if m.has_states() %}
         self.states = {{ m.states_class }}(connection)
         """The server's shared states: `async with client.states.<state>() as mirror:`."""
+{%- endif %}
 {%- for (member, class) in ns.children %}
         self.{{ member }} = {{ class }}(connection)
 {%- endfor %}
@@ -291,12 +294,16 @@ class Client:
                 upgrade (the message names the HTTP status and the server's reason;
                 `status` has the status) or its TLS certificate was not accepted.
         """
+{%- if m.serves() %}
         table = _handler_table(handlers) if handlers is not None else {}
+{%- endif %}
         return _Connecting(
             lambda: Connection.open(
                 url,
                 encoding=encoding,
-                handlers=table,
+{%- if m.serves() %}
+                extensions=[ServerCalls.of(table)],
+{%- endif %}
                 reconnect=reconnect,
                 open_timeout=open_timeout,
                 on_warning=on_warning,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 {%- if !m.types_imports.is_empty() %}
 
-from ._runtime import {{ m.types_imports|join(", ") }}
+from ._runtime.values import {{ m.types_imports|join(", ") }}
 {%- endif %}
 
 __all__ = [

@@ -7,7 +7,9 @@
 #      (from the running server's /schema), and checks the example SDKs against the
 #      ones checked in at examples/<name>/sdk/python,
 #   4. installs them with pip and type-checks them and the tests with `mypy --strict`,
-#   5. runs the suite with pytest, in both encodings; with credentials and TLS: the
+#   5. (first of all) unit-tests the runtime modules in templates/python/_runtime and
+#      type-checks them, without a server,
+#   6. runs the suite with pytest, in both encodings; with credentials and TLS: the
 #      hooks example's SDK (generated here, not checked in) sending headers on the
 #      upgrade, and the calculator's over wss:// to two TLS calculators with
 #      certificates made for this run.
@@ -28,6 +30,18 @@ step "virtualenv: $here/.venv"
 py="$here/.venv/bin/python"
 "$py" -m pip install --quiet --disable-pip-version-check -r requirements.txt
 
+# The runtime modules every SDK vendors, in place: unit tests (no server) and
+# `mypy --strict`, checked as the package `_runtime` (a copy: `templates/python` also
+# holds the `types.py` template, which would shadow the standard library's).
+step "pytest: runtime unit tests (templates/python/_runtime)"
+"$py" -m pytest -q -p no:cacheprovider unit
+rm -rf generated
+mkdir -p generated/runtime
+cp -r "$root/templates/python/_runtime" generated/runtime/
+step "mypy --strict: runtime modules and their unit tests"
+(cd generated/runtime && "$py" -m mypy --strict --no-incremental -p _runtime)
+MYPYPATH="$here/generated/runtime" "$py" -m mypy --strict --no-incremental unit
+
 examples=(calculator streams)
 
 step "cargo build: volley ${examples[*]} hooks"
@@ -38,7 +52,7 @@ target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps | "$py" 
 volley="$target_dir/debug/volley"
 export VOLLEY_STREAMS_BIN="$target_dir/debug/streams"
 
-rm -rf generated
+rm -rf generated/shapes generated/calculator generated/streams generated/hooks
 step "generate: fixture schema"
 "$volley" generate python --schema "$root/codegen/tests/fixtures/shapes.json" --out generated/shapes
 
@@ -80,6 +94,7 @@ step "pip install the generated SDKs"
 
 for sdk in generated/*/; do
   name="$(basename "$sdk")"
+  [[ $name == runtime ]] && continue
   step "mypy --strict: $name SDK"
   (cd "$sdk" && "$py" -m mypy --strict --no-incremental "${name}_client")
 done

@@ -20,8 +20,8 @@ pub const BUILTINS: &[&str] = &[
     "dataclass", "field", "annotations", "ValueError", "KeyError", "TypeError",
 ];
 
-/// Names the runtime (`_runtime.py`) exports and the generated files import or define;
-/// a schema type may not take them.
+/// Names the runtime modules (`_runtime/*.py`) export and the generated files import or
+/// define; a schema type may not take them.
 pub const RUNTIME: &[&str] = &[
     "Backoff", "CallOptions", "Client", "ClientHandlers", "Connection", "ErrorCode",
     "Handler", "Input", "Metadata", "Response", "Stream", "UnaryCall", "VolleyConnectionError",
@@ -29,7 +29,7 @@ pub const RUNTIME: &[&str] = &[
     "is_number", "list_of", "map_of", "optional", "to_wire", "typed_error",
     "DEFAULT_STATE_BUFFER", "DEFAULT_TOPIC_BUFFER", "Notification", "Overflow", "PatchError",
     "SharedState", "Subscription", "apply_patch", "notification",
-    "payload", "topic_matches",
+    "payload", "topic_matches", "ServerCalls",
 ];
 
 /// Members of the generated `Client` class besides the service's methods, and names

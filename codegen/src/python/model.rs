@@ -59,6 +59,27 @@ pub struct Model {
     /// Topics whose values need decoding: wire name literal and decoder, for
     /// `client.topics.subscribe(pattern)`.
     pub topic_decoders: Vec<(String, String)>,
+    /// Whether a method the client calls streams (either way): the SDK gets the
+    /// `streams` runtime module.
+    pub streams: bool,
+}
+
+impl Model {
+    /// Whether the server calls the client: the SDK gets `server_calls`.
+    pub fn serves(&self) -> bool {
+        !self.handlers.is_empty()
+    }
+
+    /// Whether the schema declares topics: the SDK gets `topics` and `client.topics`.
+    pub fn has_topics(&self) -> bool {
+        !self.topics.is_empty()
+    }
+
+    /// Whether the schema declares shared states: the SDK gets `state` (and `patch`)
+    /// and `client.states`.
+    pub fn has_states(&self) -> bool {
+        !self.states.is_empty()
+    }
 }
 
 /// A method of `client.topics` (one topic) or `client.states` (one shared state).
@@ -233,7 +254,7 @@ pub struct PyMethod {
     pub header: String,
     /// The parameters.
     pub params: Vec<PyParam>,
-    /// `unary` (also client streams) or `stream`.
+    /// `unary`, `client_stream` or `stream` (server and bidirectional streams).
     pub runtime: &'static str,
     /// The result or item decoder.
     pub decode: String,
@@ -527,7 +548,13 @@ impl Model {
                 docs: docstring(&lines, 8),
                 header: def_header("def", &member, &args, &returns),
                 params,
-                runtime: if streams_out { "stream" } else { "unary" },
+                runtime: if streams_out {
+                    "stream"
+                } else if input_ty.is_some() {
+                    "client_stream"
+                } else {
+                    "unary"
+                },
                 decode: value_ty.dec.unwrap_or_else(|| "identity".into()),
                 items: if input_ty.is_some() { "items" } else { "None" },
                 error: error.map(|(n, _)| n).unwrap_or_else(|| "None".into()),
@@ -646,6 +673,7 @@ impl Model {
         client_lines.push("`client = await Client.connect(url)` and `await client.close()`).".into());
         let mut types_imports: Vec<String> = cx.runtime_used.iter().map(|s| s.to_string()).collect();
         types_imports.sort();
+        let streams = namespaces.iter().any(|ns| ns.methods.iter().any(|f| f.runtime != "unary"));
         Model {
             package_name,
             import_name,
@@ -666,6 +694,7 @@ impl Model {
             topics,
             states,
             topic_decoders,
+            streams,
         }
     }
 }

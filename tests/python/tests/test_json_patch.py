@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from streams_client import PatchError, apply_patch
-from streams_client._runtime import topic_matches
+from streams_client._runtime.topics import topic_matches
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ from shapes_client import (
     decode_Shape,
     decode_Value2,
 )
-from shapes_client._runtime import to_wire
+from shapes_client._runtime.values import to_wire
 
 
 def through_both_encodings(value: Any) -> list[Any]:
