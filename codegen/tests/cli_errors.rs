@@ -189,7 +189,7 @@ fn generate_typescript_from_a_served_schema_with_a_package_name() {
         serde_json::from_str(&std::fs::read_to_string(out.join("package.json")).unwrap()).unwrap();
     assert_eq!(package["name"], "@acme/shapes-client");
     assert_eq!(package["version"], "2.0.0");
-    for file in ["README.md", "tsconfig.json", "src/index.ts", "src/client.ts", "src/types.ts", "src/runtime.ts"] {
+    for file in ["README.md", "tsconfig.json", "src/index.ts", "src/client.ts", "src/types.ts", "src/runtime/connection.ts"] {
         assert!(out.join(file).is_file(), "{file} was written");
     }
 }

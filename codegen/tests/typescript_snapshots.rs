@@ -14,7 +14,8 @@ fn render(fixture: &str) -> Vec<volley_codegen::OutputFile> {
 
 #[test]
 fn shapes_sdk() {
-    for file in render("shapes.json") {
+    // The runtime modules are verbatim copies, checked against their sources elsewhere.
+    for file in render("shapes.json").into_iter().filter(|f| !f.path.starts_with("src/runtime")) {
         let name = file.path.to_string_lossy().replace(['/', '.'], "_");
         insta::assert_snapshot!(format!("shapes__{name}"), file.contents);
     }
@@ -101,4 +102,43 @@ fn members_are_camel_case_reserved_methods_are_left_out_and_imports_are_exact() 
         assert!(!client.contains(&format!("  {unused},")) && !client.contains(&format!("type {unused},")), "{unused} imported:\n{client}");
     }
     assert!(client.contains("  type WideInt,"), "{client}");
+}
+
+#[test]
+fn a_service_gets_only_the_runtime_it_uses() {
+    let doc = load::parse(
+        "inline",
+        r##"{
+          "volley": 1, "name": "plain",
+          "methods": [
+            {"name": "add", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}, "result": {"type": "integer"}}
+          ]
+        }"##,
+    )
+    .unwrap();
+    let service = Service::from_document(&doc).unwrap();
+    let files = typescript::generate(&service, &Settings::new()).unwrap();
+    let runtime: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.path.to_str()?.strip_prefix("src/runtime/").map(str::to_string))
+        .collect();
+    assert_eq!(
+        runtime,
+        ["frames.ts", "errors.ts", "codec.ts", "credit.ts", "queue.ts", "socket.ts", "reconnect.ts", "calls.ts", "connection.ts"]
+    );
+    let text = |name: &str| files.iter().find(|f| f.path.ends_with(name)).unwrap().contents.clone();
+    let (client, index) = (text("src/client.ts"), text("src/index.ts"));
+    for absent in ["runtime/streams", "runtime/server_calls", "runtime/topics", "runtime/state", "runtime/subscriptions", "TopicsApi", "StatesApi"] {
+        assert!(!client.contains(absent) && !index.contains(absent), "{absent}: {client}\n{index}");
+    }
+    // Runtime modules are copied verbatim from the template folder.
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/typescript/runtime/connection.ts")).unwrap();
+    assert_eq!(text("src/runtime/connection.ts"), source);
+
+    // The fixture uses every feature: it gets every module.
+    let all: Vec<String> = render("shapes.json")
+        .iter()
+        .filter_map(|f| f.path.to_str()?.strip_prefix("src/runtime/").map(str::to_string))
+        .collect();
+    assert_eq!(all.len(), typescript::model::RUNTIME_MODULES.len(), "{all:?}");
 }

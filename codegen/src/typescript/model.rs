@@ -35,12 +35,8 @@ pub struct Model {
     pub states: Vec<KeyedType>,
     /// Names `client.ts` imports from `types.ts`.
     pub client_type_imports: Vec<String>,
-    /// Type names `types.ts` imports from `runtime.ts` (`WideInt`, `Bytes`).
+    /// Type names `types.ts` imports from `runtime/codec.ts` (`WideInt`, `Bytes`).
     pub types_runtime_imports: Vec<String>,
-    /// Values (classes, constants) `client.ts` imports from `runtime.ts`.
-    pub client_runtime_values: Vec<String>,
-    /// Types `client.ts` imports from `runtime.ts`.
-    pub client_runtime_imports: Vec<String>,
     /// `client.ts`'s imports of the runtime, one per module, in module order.
     pub client_imports: Vec<RuntimeImport>,
     /// The runtime modules (`src/runtime/<name>.ts`) this service needs, in order.
@@ -550,14 +546,10 @@ impl Model {
         }
         let runtime_modules = runtime_modules(has_streams, has_handlers, has_topics, has_states);
         let client_imports = runtime_imports(&values, &runtime_types);
-        let client_runtime_imports = runtime_types.into_iter().map(str::to_string).collect();
-        let client_runtime_values = values.into_iter().map(str::to_string).collect();
         Model {
             package_name_literal: string_literal(&package_name),
             package_version_literal: string_literal(&package_version),
             types_runtime_imports,
-            client_runtime_imports,
-            client_runtime_values,
             client_imports,
             runtime_modules,
             has_streams,

@@ -23,6 +23,9 @@ from streams_client import (
     Notification,
     VolleyWarning,
 )
+from streams_client._runtime.frames import NOTIFY
+from streams_client._runtime.state import States
+from streams_client._runtime.topics import Topics
 
 _names = itertools.count()
 
@@ -80,7 +83,8 @@ async def test_a_watcher_sees_a_job_run_and_finish(encoding: str) -> None:
             assert result.checksum > 2**53  # a u64 kept whole in both encodings
             assert finished.dropped == 0 and finished.server_dropped == 0
         # Leaving the blocks unsubscribed both.
-        assert watcher.connection._topic_subs == {} and watcher.connection._state_subs == {}
+        conn = watcher.connection
+        assert conn.extension(Topics).subs == {} and conn.extension(States).subs == {}
 
 
 async def test_wait_for_a_state(streams: Client, encoding: str) -> None:
@@ -111,15 +115,16 @@ async def test_a_wildcard_subscription_names_the_topic(streams: Client, encoding
 
 
 async def test_leaving_the_block_unsubscribes(streams: Client, encoding: str) -> None:
-    conn = streams.connection
+    topics = streams.connection.extension(Topics)
     received: list[str] = []
-    on_notify = conn._on_notify
+    on_frame = topics.on_frame
 
-    def counting(topic: str, value: Any) -> None:
-        received.append(topic)
-        on_notify(topic, value)
+    def counting(frame: list[Any]) -> bool:
+        if frame[0] == NOTIFY:
+            received.append(str(frame[1]))
+        return on_frame(frame)
 
-    conn._on_notify = counting  # type: ignore[method-assign]
+    topics.on_frame = counting  # type: ignore[method-assign]
 
     async def run_and_settle(name: str) -> None:
         await streams.job.run(name=name, steps=1, step_ms=1).collect()

@@ -10,32 +10,11 @@ from ssl import SSLContext as _SSLContext
 from typing import Any, AsyncIterator, Awaitable, Callable, Generator, Protocol
 from typing import Mapping as _Mapping
 
-from ._runtime import (
-    DEFAULT_STATE_BUFFER,
-    DEFAULT_TOPIC_BUFFER,
-    Backoff,
-    CallOptions,
-    Connection,
-    Handler,
-    Input,
-    Notification,
-    Overflow,
-    SharedState,
-    Stream,
-    Subscription,
-    UnaryCall,
-    VolleyError,
-    VolleyWarning,
-    decode_bytes,
-    decode_items,
-    identity,
-    list_of,
-    map_of,
-    notification,
-    optional,
-    payload,
-    to_wire,
-)
+from ._runtime.calls import CallOptions, Input, UnaryCall
+from ._runtime.connection import Connection
+from ._runtime.errors import VolleyError, VolleyWarning
+from ._runtime.reconnect import Backoff
+from ._runtime.values import decode_bytes, identity, list_of, map_of, optional, to_wire
 from .types import (
     AddError,
     Batch,
@@ -68,12 +47,6 @@ class ClientHandlers(Protocol):
     are async generators (`async def` with `yield`). Raise `VolleyError` to answer with
     an error.
     """
-
-
-def _handler_table(h: ClientHandlers) -> dict[str, Handler]:
-    """How each method the server calls reaches `h`."""
-    return {
-    }
 
 
 class AddError_(VolleyError):
@@ -119,68 +92,7 @@ class CalcNamespace:
         """
         params: dict[str, Any] = {}
         params["batch"] = to_wire(batch)
-        return self._c.unary("calc.evaluate", params, options, Report.from_wire, None, None)
-_TOPIC_DECODERS: dict[str, Callable[[Any], Any]] = {}
-"""How `topics.subscribe` decodes the values of the schema's topics that need it."""
-
-
-class Topics:
-    """The server's topics (PROTOCOL.md section 10), as `client.topics`.
-
-    Each topic of the schema has a method answering a typed `Subscription`;
-    `subscribe(pattern)` takes any name or `prefix.*` pattern. Use a subscription as
-    `async with` (it unsubscribes at the end of the block) and read it with `async for`.
-    """
-
-    def __init__(self, connection: Connection) -> None:
-        self._c = connection
-
-    def subscribe(
-        self,
-        pattern: str,
-        *,
-        buffer: int = DEFAULT_TOPIC_BUFFER,
-        overflow: Overflow = "drop_oldest",
-    ) -> Subscription[Notification[Any]]:
-        """Subscribes to a topic by name, or to every topic below a prefix with
-        `prefix.*` (`*` alone: every topic).
-
-        Args:
-            pattern: A topic name or a `prefix.*` pattern.
-            buffer: How many notifications wait for a slow reader.
-            overflow: Which one goes when the buffer is full: `"drop_oldest"` or
-                `"drop_newest"`; `Subscription.dropped` counts them.
-
-        Returns:
-            A `Subscription` of `Notification`s: the topic each came on and its value,
-            decoded to the topic's type when the schema declares the topic.
-        """
-        return Subscription(self._c, pattern, notification(_TOPIC_DECODERS), buffer, overflow)
-
-
-class States:
-    """The server's shared states (PROTOCOL.md section 11), as `client.states`.
-
-    Each shared state of the schema has a method answering a typed `SharedState`
-    mirror; `watch(name)` takes any name. Use a mirror as `async with` (it unsubscribes
-    at the end of the block): `.value` is the current document, `async for` yields a
-    snapshot per change.
-    """
-
-    def __init__(self, connection: Connection) -> None:
-        self._c = connection
-
-    def watch(self, name: str, *, buffer: int = DEFAULT_STATE_BUFFER) -> SharedState[Any]:
-        """Mirrors the shared state `name`, undecoded.
-
-        Args:
-            name: The state's name.
-            buffer: How many snapshots wait for a slow reader (the oldest go first).
-
-        Returns:
-            A `SharedState` of the document as it arrives (maps, lists, numbers...).
-        """
-        return SharedState(self._c, name, identity, buffer)
+        return self._c.unary("calc.evaluate", params, options, Report.from_wire, None)
 
 
 class _Connecting:
@@ -219,10 +131,6 @@ class Client:
     def __init__(self, connection: Connection) -> None:
         """Wraps an open connection; use `Client.connect` to open one."""
         self._c = connection
-        self.topics = Topics(connection)
-        """The server's topics: `async with client.topics.<topic>() as sub:`."""
-        self.states = States(connection)
-        """The server's shared states: `async with client.states.<state>() as mirror:`."""
         self.calc = CalcNamespace(connection)
 
     @staticmethod
@@ -268,12 +176,10 @@ class Client:
                 upgrade (the message names the HTTP status and the server's reason;
                 `status` has the status) or its TLS certificate was not accepted.
         """
-        table = _handler_table(handlers) if handlers is not None else {}
         return _Connecting(
             lambda: Connection.open(
                 url,
                 encoding=encoding,
-                handlers=table,
                 reconnect=reconnect,
                 open_timeout=open_timeout,
                 on_warning=on_warning,
@@ -319,7 +225,7 @@ class Client:
         params: dict[str, Any] = {}
         params["a"] = a
         params["b"] = b
-        return self._c.unary("add", params, options, identity, None, AddError_)
+        return self._c.unary("add", params, options, identity, AddError_)
 
     def divide(self, *, a: float, b: float, options: CallOptions | None = None) -> UnaryCall[float]:
         """Divides `a` by `b`. Fails with a typed `DivError` when `b` is zero.
@@ -343,4 +249,4 @@ class Client:
         params: dict[str, Any] = {}
         params["a"] = a
         params["b"] = b
-        return self._c.unary("divide", params, options, identity, None, DivideError)
+        return self._c.unary("divide", params, options, identity, DivideError)

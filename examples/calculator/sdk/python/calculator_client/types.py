@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-from ._runtime import map_of, to_wire
+from ._runtime.values import map_of, to_wire
 
 __all__ = [
     "AddError",

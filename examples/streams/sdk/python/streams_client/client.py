@@ -10,32 +10,17 @@ from ssl import SSLContext as _SSLContext
 from typing import Any, AsyncIterator, Awaitable, Callable, Generator, Protocol
 from typing import Mapping as _Mapping
 
-from ._runtime import (
-    DEFAULT_STATE_BUFFER,
-    DEFAULT_TOPIC_BUFFER,
-    Backoff,
-    CallOptions,
-    Connection,
-    Handler,
-    Input,
-    Notification,
-    Overflow,
-    SharedState,
-    Stream,
-    Subscription,
-    UnaryCall,
-    VolleyError,
-    VolleyWarning,
-    decode_bytes,
-    decode_items,
-    identity,
-    list_of,
-    map_of,
-    notification,
-    optional,
-    payload,
-    to_wire,
-)
+from ._runtime.calls import CallOptions, Input, UnaryCall
+from ._runtime.connection import Connection
+from ._runtime.errors import VolleyError, VolleyWarning
+from ._runtime.reconnect import Backoff
+from ._runtime.server_calls import Handler, ServerCalls, decode_items
+from ._runtime.state import DEFAULT_STATE_BUFFER, SharedState
+from ._runtime.streams import Stream
+from ._runtime.streams import client_stream as _client_stream
+from ._runtime.streams import stream as _stream
+from ._runtime.topics import DEFAULT_TOPIC_BUFFER, Notification, Overflow, Subscription, notification, payload
+from ._runtime.values import decode_bytes, identity, list_of, map_of, optional, to_wire
 from .types import (
     JobError,
     JobErrorBusy,
@@ -154,7 +139,7 @@ class JobNamespace:
         params["name"] = name
         params["steps"] = steps
         params["step_ms"] = step_ms
-        return self._c.stream("job.run", params, options, decode_JobEvent, None, JobRunError)
+        return _stream(self._c, "job.run", params, options, decode_JobEvent, None, JobRunError)
 _TOPIC_DECODERS: dict[str, Callable[[Any], Any]] = {
     "jobs.finished": JobResult.from_wire,
 }
@@ -214,7 +199,6 @@ class Topics:
             the block) and read the values with `async for`.
         """
         return Subscription(self._c, "jobs.finished", payload(JobResult.from_wire), buffer, overflow)
-
 
 class States:
     """The server's shared states (PROTOCOL.md section 11), as `client.states`.
@@ -346,7 +330,7 @@ class Client:
             lambda: Connection.open(
                 url,
                 encoding=encoding,
-                handlers=table,
+                extensions=[ServerCalls.of(table)],
                 reconnect=reconnect,
                 open_timeout=open_timeout,
                 on_warning=on_warning,
@@ -390,7 +374,7 @@ class Client:
         """
         params: dict[str, Any] = {}
         params["question"] = question
-        return self._c.unary("ask", params, options, identity, None, None)
+        return self._c.unary("ask", params, options, identity, None)
 
     def chat(self, items: Input[Message], *, options: CallOptions | None = None) -> Stream[Message]:
         """Echoes every message back as it arrives, from `"echo"` and with the text in upper case,
@@ -413,7 +397,7 @@ class Client:
                 `VolleyConnectionError` when the connection drops.
         """
         params: dict[str, Any] = {}
-        return self._c.stream("chat", params, options, Message.from_wire, items, None)
+        return _stream(self._c, "chat", params, options, Message.from_wire, items, None)
 
     def countdown(
         self,
@@ -447,7 +431,7 @@ class Client:
         params: dict[str, Any] = {}
         params["from"] = from_
         params["interval_ms"] = interval_ms
-        return self._c.stream("countdown", params, options, identity, None, None)
+        return _stream(self._c, "countdown", params, options, identity, None, None)
 
     def echo_metadata(self, *, options: CallOptions | None = None) -> UnaryCall[dict[str, str]]:
         """Returns the client metadata the call arrived with, and sends it back as leading
@@ -467,7 +451,7 @@ class Client:
                 `VolleyConnectionError` when the connection drops.
         """
         params: dict[str, Any] = {}
-        return self._c.unary("echo_metadata", params, options, identity, None, None)
+        return self._c.unary("echo_metadata", params, options, identity, None)
 
     def sleep(self, *, ms: int, options: CallOptions | None = None) -> UnaryCall[int]:
         """Sleeps for `ms` milliseconds, then returns `ms`. Use it to try timeouts and
@@ -489,7 +473,7 @@ class Client:
         """
         params: dict[str, Any] = {}
         params["ms"] = ms
-        return self._c.unary("sleep", params, options, identity, None, None)
+        return self._c.unary("sleep", params, options, identity, None)
 
     def stats(self, *, options: CallOptions | None = None) -> UnaryCall[StatsReport]:
         """How many handlers were cancelled or stopped so far.
@@ -508,7 +492,7 @@ class Client:
                 `VolleyConnectionError` when the connection drops.
         """
         params: dict[str, Any] = {}
-        return self._c.unary("stats", params, options, StatsReport.from_wire, None, None)
+        return self._c.unary("stats", params, options, StatsReport.from_wire, None)
 
     def sum(self, items: Input[float], *, options: CallOptions | None = None) -> UnaryCall[float]:
         """Sums every number the caller uploads and returns the total once the upload ends.
@@ -532,7 +516,7 @@ class Client:
                 `VolleyConnectionError` when the connection drops.
         """
         params: dict[str, Any] = {}
-        return self._c.unary("sum", params, options, identity, items, None)
+        return _client_stream(self._c, "sum", params, options, identity, items, None)
 
     def sum_from_client(self, *, count: int, options: CallOptions | None = None) -> UnaryCall[int]:
         """Asks the calling client for `count` numbers (its `client.numbers` handler streams
@@ -554,4 +538,4 @@ class Client:
         """
         params: dict[str, Any] = {}
         params["count"] = count
-        return self._c.unary("sum_from_client", params, options, identity, None, None)
+        return self._c.unary("sum_from_client", params, options, identity, None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-from ._runtime import to_wire
+from ._runtime.values import to_wire
 
 __all__ = [
     "JobError",

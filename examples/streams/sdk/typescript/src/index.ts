@@ -3,36 +3,19 @@
 
 export * from "./client.js";
 export * from "./types.js";
-export {
-  applyPatch,
-  BidiStream,
-  ClientStream,
-  codeName,
-  Connection,
-  ConnectionError,
-  ErrorCode,
-  parseJson,
-  ServerStream,
-  StatesApi,
-  stringifyJson,
-  TopicsApi,
-  VolleyError,
-  WarningCode,
-} from "./runtime.js";
-export type {
-  Bytes,
-  CallOptions,
-  ConnectionState,
-  ConnectOptions,
-  Encoding,
-  HandlerContext,
-  Metadata,
-  MethodKind,
-  ReconnectOptions,
-  Streamable,
-  Subscription,
-  VolleyWarning,
-  WebSocketConstructor,
-  WebSocketLike,
-  WideInt,
-} from "./runtime.js";
+export { parseJson, stringifyJson } from "./runtime/codec.js";
+export type { Bytes, WideInt } from "./runtime/codec.js";
+export { codeName, ConnectionError, ErrorCode, VolleyError, WarningCode } from "./runtime/errors.js";
+export type { VolleyWarning } from "./runtime/errors.js";
+export type { Encoding, Metadata, MethodKind, Streamable } from "./runtime/frames.js";
+export type { CallOptions } from "./runtime/calls.js";
+export { Connection } from "./runtime/connection.js";
+export type { ConnectionState, ConnectOptions } from "./runtime/connection.js";
+export type { ReconnectOptions } from "./runtime/reconnect.js";
+export type { WebSocketConstructor, WebSocketLike } from "./runtime/socket.js";
+export { BidiStream, ClientStream, ServerStream } from "./runtime/streams.js";
+export type { HandlerContext } from "./runtime/server_calls.js";
+export type { Subscription } from "./runtime/subscriptions.js";
+export { TopicsApi } from "./runtime/topics.js";
+export { applyPatch } from "./runtime/patch.js";
+export { StatesApi } from "./runtime/state.js";
