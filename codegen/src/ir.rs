@@ -1,6 +1,6 @@
 //! The language-neutral model of a service: what every SDK generator starts from.
 //!
-//! [`Service::from_document`] reads the JSON Schemas of a [`Document`] (as schemars 1.x
+//! [`Service::from_document`] reads the JSON Schemas of a [`SchemaDocument`] (as schemars 1.x
 //! writes them) into [`Type`]s, recognising serde's shapes: structs, optional and
 //! nullable fields, maps, tuples, unit enums, the four enum taggings, flattening. A
 //! schema that cannot be mapped is reported with where it was found; nothing is guessed.
@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::load::Document;
+use volley_schema::SchemaDocument;
 
 /// A whole service: the document with its schemas turned into types.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,49 +38,7 @@ pub struct Service {
     pub errors: Vec<ErrorCode>,
 }
 
-/// Who serves a method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// The server; the SDK calls it.
-    Server,
-    /// The client; the SDK's user implements it and the server calls it.
-    Client,
-}
-
-/// A method's call shape (PROTOCOL.md section 3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallKind {
-    /// One request, one answer.
-    Unary,
-    /// One request, a stream of items back.
-    ServerStream,
-    /// A stream of items, one answer.
-    ClientStream,
-    /// Streams both ways.
-    BidiStream,
-}
-
-impl CallKind {
-    /// The name the schema document uses.
-    pub fn wire_name(self) -> &'static str {
-        match self {
-            CallKind::Unary => "unary",
-            CallKind::ServerStream => "server_stream",
-            CallKind::ClientStream => "client_stream",
-            CallKind::BidiStream => "bidi_stream",
-        }
-    }
-
-    /// Whether the caller streams items.
-    pub fn streams_input(self) -> bool {
-        matches!(self, CallKind::ClientStream | CallKind::BidiStream)
-    }
-
-    /// Whether the callee streams items.
-    pub fn streams_output(self) -> bool {
-        matches!(self, CallKind::ServerStream | CallKind::BidiStream)
-    }
-}
+pub use volley_schema::{Shape, Side};
 
 /// One method.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,7 +54,7 @@ pub struct Method {
     /// Who serves it.
     pub side: Side,
     /// Its call shape.
-    pub kind: CallKind,
+    pub kind: Shape,
     /// The parameters, in the schema's order.
     pub params: Vec<Field>,
     /// The `RESULT` value (unary and client streams).
@@ -422,29 +380,12 @@ impl std::error::Error for MapErrors {}
 
 impl Service {
     /// Builds the model of a loaded document, or lists every schema it cannot map.
-    pub fn from_document(doc: &Document) -> Result<Service, MapErrors> {
+    pub fn from_document(doc: &SchemaDocument) -> Result<Service, MapErrors> {
         let mut cx = Mapper { defs: &doc.defs, errors: vec![] };
         let mut methods = vec![];
         for m in &doc.methods {
             let at = format!("methods[{}]", m.name);
-            let side = match m.side.as_str() {
-                "server" => Side::Server,
-                "client" => Side::Client,
-                other => {
-                    cx.error(&at, format!("unknown side `{other}` (expected server or client)"));
-                    continue;
-                }
-            };
-            let kind = match m.kind.as_str() {
-                "unary" => CallKind::Unary,
-                "server_stream" => CallKind::ServerStream,
-                "client_stream" => CallKind::ClientStream,
-                "bidi_stream" => CallKind::BidiStream,
-                other => {
-                    cx.error(&at, format!("unknown call kind `{other}`"));
-                    continue;
-                }
-            };
+            let (side, kind) = (m.side, m.kind);
             let params = match &m.params {
                 Value::Null => vec![],
                 schema => match cx.ty(schema, &format!("{at}.params")) {
@@ -456,9 +397,9 @@ impl Service {
                     }
                 },
             };
-            let mut opt = |schema: &Value, what: &str| match schema {
-                Value::Null => None,
-                s => Some(cx.ty(s, &format!("{at}.{what}"))),
+            let mut opt = |schema: &Option<Value>, what: &str| match schema {
+                None | Some(Value::Null) => None,
+                Some(s) => Some(cx.ty(s, &format!("{at}.{what}"))),
             };
             let result = opt(&m.result, "result");
             let input = opt(&m.input, "input");
@@ -472,13 +413,13 @@ impl Service {
                 side,
                 kind,
                 params,
-                result: if matches!(kind, CallKind::Unary | CallKind::ClientStream) {
+                result: if kind.has_result() {
                     Some(result.unwrap_or(Type::Null))
                 } else {
                     None
                 },
-                input: if kind.streams_input() { Some(input.unwrap_or(Type::Any)) } else { None },
-                output: if kind.streams_output() { Some(output.unwrap_or(Type::Any)) } else { None },
+                input: if kind.caller_streams() { Some(input.unwrap_or(Type::Any)) } else { None },
+                output: if kind.callee_streams() { Some(output.unwrap_or(Type::Any)) } else { None },
                 error,
             });
         }
@@ -523,7 +464,7 @@ impl Service {
         }
         Ok(Service {
             name: doc.name.clone(),
-            version: doc.version.clone(),
+            version: clean(&doc.version),
             description: clean(&doc.description),
             encodings: doc.encodings.clone(),
             methods,
@@ -535,12 +476,13 @@ impl Service {
     }
 }
 
-fn clean(text: &Option<String>) -> Option<String> {
-    text.as_ref().map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+/// A description, or `None` when it is empty.
+fn clean(text: &str) -> Option<String> {
+    Some(text.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 fn description(schema: &Value) -> Option<String> {
-    clean(&schema.get("description").and_then(Value::as_str).map(str::to_string))
+    clean(schema.get("description").and_then(Value::as_str).unwrap_or(""))
 }
 
 /// Keys that describe a value without changing its shape.

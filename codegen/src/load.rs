@@ -5,118 +5,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::connect::{self, Connection};
 
-/// The document format versions this generator can read.
-pub const SUPPORTED_VERSIONS: &[u64] = &[1];
-
-/// The introspection document, as served at `GET /schema` (PROTOCOL.md section 9).
-///
-/// Schemas stay raw JSON here; [`crate::ir`] turns them into types.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Document {
-    /// The document format version (always one of [`SUPPORTED_VERSIONS`] once loaded).
-    pub volley: u64,
-    /// The service's name.
-    pub name: String,
-    /// The service's version.
-    #[serde(default)]
-    pub version: Option<String>,
-    /// What the service does.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// The subprotocols the server accepts.
-    #[serde(default)]
-    pub encodings: Vec<String>,
-    /// Every method, served by the server or by its clients.
-    #[serde(default)]
-    pub methods: Vec<MethodDoc>,
-    /// Topics the server notifies on.
-    #[serde(default)]
-    pub topics: Vec<TopicDoc>,
-    /// Shared states the server mirrors.
-    #[serde(default)]
-    pub states: Vec<StateDoc>,
-    /// The error codes the server may answer with.
-    #[serde(default)]
-    pub errors: Vec<ErrorDoc>,
-    /// Named types, referenced as `#/$defs/Name`.
-    #[serde(default, rename = "$defs")]
-    pub defs: Map<String, Value>,
-}
-
-/// One method of the document.
-#[derive(Debug, Clone, Deserialize)]
-pub struct MethodDoc {
-    /// The wire name, possibly dotted (`calc.add`).
-    pub name: String,
-    /// Doc text.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Null, or what to use instead.
-    #[serde(default)]
-    pub deprecated: Option<String>,
-    /// `"server"` or `"client"`: who serves the method.
-    pub side: String,
-    /// The call shape: `unary`, `server_stream`, `client_stream` or `bidi_stream`.
-    pub kind: String,
-    /// An object schema whose properties are the parameters.
-    #[serde(default)]
-    pub params: Value,
-    /// The `RESULT` value's schema.
-    #[serde(default)]
-    pub result: Value,
-    /// The schema of items the caller streams.
-    #[serde(default)]
-    pub input: Value,
-    /// The schema of items the callee streams.
-    #[serde(default)]
-    pub output: Value,
-    /// The schema of `data` in `APPLICATION` errors.
-    #[serde(default)]
-    pub error: Value,
-}
-
-/// A topic of the document.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TopicDoc {
-    /// The topic's name.
-    pub name: String,
-    /// Doc text.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// The schema of the notification value.
-    #[serde(default)]
-    pub payload: Value,
-}
-
-/// A shared state of the document.
-#[derive(Debug, Clone, Deserialize)]
-pub struct StateDoc {
-    /// The state's name.
-    pub name: String,
-    /// Doc text.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// The schema of the whole state document.
-    #[serde(default)]
-    pub schema: Value,
-}
-
-/// An error code of the document.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ErrorDoc {
-    /// The numeric code.
-    pub code: i64,
-    /// Its stable name, such as `METHOD_NOT_FOUND`.
-    pub name: String,
-    /// What it means.
-    #[serde(default)]
-    pub description: Option<String>,
-}
+pub use volley_schema::{SchemaDocument, SUPPORTED_VERSIONS};
 
 /// Why a schema document could not be loaded.
 #[derive(Debug)]
@@ -146,7 +39,7 @@ impl fmt::Display for LoadError {
                 f,
                 "{source} has schema format version {version}; this volley reads version{} {}",
                 if SUPPORTED_VERSIONS.len() == 1 { "" } else { "s" },
-                SUPPORTED_VERSIONS.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                SUPPORTED_VERSIONS.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
             ),
         }
     }
@@ -156,13 +49,13 @@ impl std::error::Error for LoadError {}
 
 /// Loads a document from `source`, a file or a server's URL (see [`schema_urls`]),
 /// without headers or extra CA certificates.
-pub fn load(source: &str) -> Result<Document, LoadError> {
+pub fn load(source: &str) -> Result<SchemaDocument, LoadError> {
     load_with(source, &Connection::default())
 }
 
 /// Loads a document from `source`, a file or a server's URL (see [`schema_urls`]),
 /// fetched with `connection`'s headers and CA certificates.
-pub fn load_with(source: &str, connection: &Connection) -> Result<Document, LoadError> {
+pub fn load_with(source: &str, connection: &Connection) -> Result<SchemaDocument, LoadError> {
     let text = fetch_text(source, connection)?;
     parse(source, &text)
 }
@@ -198,7 +91,7 @@ pub fn fetch_text(source: &str, connection: &Connection) -> Result<String, LoadE
 }
 
 /// Parses and checks a document; `source` only names it in errors.
-pub fn parse(source: &str, text: &str) -> Result<Document, LoadError> {
+pub fn parse(source: &str, text: &str) -> Result<SchemaDocument, LoadError> {
     let value: Value = serde_json::from_str(text)
         .map_err(|error| LoadError::NotJson { source: source.to_string(), error })?;
     let not_schema = |reason: String| LoadError::NotSchema { source: source.to_string(), reason };
@@ -207,7 +100,7 @@ pub fn parse(source: &str, text: &str) -> Result<Document, LoadError> {
         .get("volley")
         .ok_or_else(|| not_schema("it has no `volley` format version field".into()))?;
     match version.as_u64() {
-        Some(v) if SUPPORTED_VERSIONS.contains(&v) => {}
+        Some(v) if u32::try_from(v).is_ok_and(|v| SUPPORTED_VERSIONS.contains(&v)) => {}
         Some(_) => {
             return Err(LoadError::UnsupportedVersion {
                 source: source.to_string(),

@@ -1,5 +1,5 @@
-//! The introspection document (PROTOCOL.md section 9): the one contract between a
-//! server, the code generator and the generated SDKs.
+//! The introspection document (PROTOCOL.md section 9), built from a router. The
+//! document's types are the `volley-schema` crate's, shared with the code generator.
 
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
@@ -8,83 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::method::MethodDef;
 use crate::protocol::{Encoding, ErrorCode, Shape};
 
-/// The document format version this crate writes.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// Which side serves a method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    /// The server serves it; clients call it.
-    Server,
-    /// Clients serve it; the server calls it.
-    Client,
-}
-
-/// One method.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MethodDoc {
-    /// Full dotted name.
-    pub name: String,
-    /// The doc comment.
-    pub description: String,
-    /// `null`, or what to use instead.
-    pub deprecated: Option<String>,
-    /// Who serves it.
-    pub side: Side,
-    /// The call shape.
-    pub kind: Shape,
-    /// Object schema of the parameters.
-    pub params: serde_json::Value,
-    /// Schema of the `RESULT` value (unary, client stream).
-    pub result: Option<serde_json::Value>,
-    /// Schema of the items the caller streams.
-    pub input: Option<serde_json::Value>,
-    /// Schema of the items the callee streams.
-    pub output: Option<serde_json::Value>,
-    /// Schema of `data` in `APPLICATION` errors.
-    pub error: Option<serde_json::Value>,
-}
-
-/// A notification topic.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TopicDoc {
-    /// The topic name.
-    pub name: String,
-    /// What it carries.
-    pub description: String,
-    /// Schema of each message.
-    pub payload: serde_json::Value,
-    #[serde(skip)]
-    pub(crate) defs: serde_json::Map<String, serde_json::Value>,
-}
-
-/// A shared state mirrored to clients.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StateDoc {
-    /// The state's name.
-    pub name: String,
-    /// What it holds.
-    pub description: String,
-    /// Schema of the whole state document.
-    pub schema: serde_json::Value,
-    #[serde(skip)]
-    pub(crate) defs: serde_json::Map<String, serde_json::Value>,
-}
-
-/// A built-in error code.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ErrorDoc {
-    /// The number.
-    pub code: i64,
-    /// The name.
-    pub name: String,
-    /// What it means.
-    pub description: String,
-}
+pub use volley_schema::{ErrorDoc, MethodDoc, SchemaDocument, Side, StateDoc, TopicDoc, SCHEMA_VERSION};
 
 /// Who the service is.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceInfo {
     /// Service name.
     pub name: String,
@@ -94,29 +21,11 @@ pub struct ServiceInfo {
     pub description: String,
 }
 
-/// The whole introspection document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SchemaDocument {
-    /// Document format version ([`SCHEMA_VERSION`]).
-    pub volley: u32,
-    /// Service name.
-    pub name: String,
-    /// Service version.
-    pub version: String,
-    /// What the service does.
-    pub description: String,
-    /// Subprotocols the server accepts.
-    pub encodings: Vec<String>,
-    /// Every method, sorted by name.
-    pub methods: Vec<MethodDoc>,
-    /// Notification topics.
-    pub topics: Vec<TopicDoc>,
-    /// Shared states.
-    pub states: Vec<StateDoc>,
-    /// The built-in error codes.
-    pub errors: Vec<ErrorDoc>,
-    /// Named types, referenced as `#/$defs/Name`.
-    #[serde(rename = "$defs")]
+/// A topic's or state's entry in the document with the named types its schema
+/// references, which the document lists once in `$defs`.
+#[derive(Debug, Clone)]
+pub(crate) struct Described<D> {
+    pub doc: D,
     pub defs: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -126,20 +35,18 @@ pub(crate) fn generator() -> SchemaGenerator {
     settings.into_generator()
 }
 
-impl TopicDoc {
-    pub(crate) fn new<T: JsonSchema>(name: &str, description: &str) -> Self {
-        let mut g = generator();
-        let payload = g.subschema_for::<T>().to_value();
-        TopicDoc { name: name.into(), description: description.into(), payload, defs: g.take_definitions(true) }
-    }
+/// The entry of a topic carrying `T`.
+pub(crate) fn topic<T: JsonSchema>(name: &str, description: &str) -> Described<TopicDoc> {
+    let mut g = generator();
+    let payload = g.subschema_for::<T>().to_value();
+    Described { doc: TopicDoc { name: name.into(), description: description.into(), payload }, defs: g.take_definitions(true) }
 }
 
-impl StateDoc {
-    pub(crate) fn new<T: JsonSchema>(name: &str, description: &str) -> Self {
-        let mut g = generator();
-        let schema = g.subschema_for::<T>().to_value();
-        StateDoc { name: name.into(), description: description.into(), schema, defs: g.take_definitions(true) }
-    }
+/// The entry of a shared state holding `T`.
+pub(crate) fn state<T: JsonSchema>(name: &str, description: &str) -> Described<StateDoc> {
+    let mut g = generator();
+    let schema = g.subschema_for::<T>().to_value();
+    Described { doc: StateDoc { name: name.into(), description: description.into(), schema }, defs: g.take_definitions(true) }
 }
 
 /// Turns a doc comment's lines into a description: common indentation removed, trimmed.
@@ -159,8 +66,8 @@ pub(crate) fn build<'a>(
     info: &ServiceInfo,
     methods: impl Iterator<Item = &'a MethodDef>,
     client_methods: impl Iterator<Item = &'a MethodDef>,
-    topics: &[TopicDoc],
-    states: &[StateDoc],
+    topics: &[Described<TopicDoc>],
+    states: &[Described<StateDoc>],
 ) -> SchemaDocument {
     let mut g = generator();
     let mut docs: Vec<MethodDoc> = methods.map(|m| m.describe(&mut g)).collect();
@@ -183,8 +90,8 @@ pub(crate) fn build<'a>(
         description: info.description.clone(),
         encodings: [Encoding::Json, Encoding::MsgPack].iter().map(|e| e.subprotocol().to_owned()).collect(),
         methods: docs,
-        topics: topics.to_vec(),
-        states: states.to_vec(),
+        topics: topics.iter().map(|t| t.doc.clone()).collect(),
+        states: states.iter().map(|s| s.doc.clone()).collect(),
         errors: ErrorCode::ALL
             .iter()
             .map(|(c, n, d)| ErrorDoc { code: c.0, name: (*n).to_owned(), description: (*d).to_owned() })

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ir::{CallKind, Field, Literal, Payload, Service, Side, Tagging, Type};
+use crate::ir::{Shape, Field, Literal, Payload, Service, Side, Tagging, Type};
 use crate::output::Settings;
 
 use super::keywords::{
@@ -384,7 +384,7 @@ impl Model {
             }
             let ctx = pascal(&m.path);
             let value = match m.kind {
-                CallKind::Unary | CallKind::ClientStream => m.result.clone().unwrap_or(Type::Null),
+                Shape::Unary | Shape::ClientStream => m.result.clone().unwrap_or(Type::Null),
                 _ => m.output.clone().unwrap_or(Type::Any),
             };
             let value_ty = cx.py(&value, &format!("{ctx}Result"));
@@ -427,7 +427,7 @@ impl Model {
                     args.push("*".into());
                     args.extend(sig_params.iter().cloned());
                 }
-                let streams_out = m.kind.streams_output();
+                let streams_out = m.kind.callee_streams();
                 let returns = if streams_out { format!("AsyncIterator[{}]", value_ty.ann) } else { value_ty.ann.clone() };
                 let mut call_args = vec![];
                 if let Some(i) = &input_ty {
@@ -464,7 +464,7 @@ impl Model {
                     docs: docstring(&lines, 8),
                     def: if streams_out { "def" } else { "async def" },
                     header: def_header(if streams_out { "def" } else { "async def" }, &member, &args, &returns),
-                    kind: m.kind.wire_name(),
+                    kind: m.kind.as_str(),
                     invoke: format!("h.{member}({})", call_args.join(", ")),
                 });
                 continue;
@@ -500,7 +500,7 @@ impl Model {
             args.push("*".into());
             args.extend(sig_params);
             args.push("options: CallOptions | None = None".into());
-            let streams_out = m.kind.streams_output();
+            let streams_out = m.kind.callee_streams();
             let returns =
                 if streams_out { format!("Stream[{}]", value_ty.ann) } else { format!("UnaryCall[{}]", value_ty.ann) };
 
@@ -540,7 +540,7 @@ impl Model {
             lines.push("        `VolleyConnectionError` when the connection drops.".into());
 
             let example = example_call(&namespaces[parent], &member, &params, m.kind, &value_ty.ann);
-            examples.entry(m.kind.wire_name()).or_insert(example);
+            examples.entry(m.kind.as_str()).or_insert(example);
 
             namespaces[parent].methods.push(PyMethod {
                 member: member.clone(),
@@ -1192,12 +1192,12 @@ fn literal_value(l: &Literal) -> String {
     }
 }
 
-fn shape_phrase(kind: CallKind) -> &'static str {
+fn shape_phrase(kind: Shape) -> &'static str {
     match kind {
-        CallKind::Unary => "unary: one request, one answer",
-        CallKind::ServerStream => "server stream: one request, a stream of items back",
-        CallKind::ClientStream => "client stream: a stream of items, one answer",
-        CallKind::BidiStream => "bidirectional stream: items both ways",
+        Shape::Unary => "unary: one request, one answer",
+        Shape::ServerStream => "server stream: one request, a stream of items back",
+        Shape::ClientStream => "client stream: a stream of items, one answer",
+        Shape::BidiStream => "bidirectional stream: items both ways",
     }
 }
 
@@ -1235,7 +1235,7 @@ fn def_header(def: &str, name: &str, args: &[String], returns: &str) -> String {
 }
 
 /// A README example of calling a method.
-fn example_call(ns: &Namespace, member: &str, params: &[PyParam], kind: CallKind, value: &str) -> String {
+fn example_call(ns: &Namespace, member: &str, params: &[PyParam], kind: Shape, value: &str) -> String {
     let path = if ns.prefix.is_empty() {
         format!("client.{member}")
     } else {
@@ -1243,16 +1243,16 @@ fn example_call(ns: &Namespace, member: &str, params: &[PyParam], kind: CallKind
     };
     let args: Vec<String> = params.iter().filter(|p| !p.optional).map(|p| format!("{}=...", p.arg)).collect();
     let mut all = vec![];
-    if kind.streams_input() {
+    if kind.caller_streams() {
         all.push("items".to_string());
     }
     all.extend(args);
     let call = format!("{path}({})", all.join(", "));
     match kind {
-        CallKind::Unary => format!("result: {value} = await {call}"),
-        CallKind::ClientStream => format!("result: {value} = await {call}  # items: an (async) iterable"),
-        CallKind::ServerStream => format!("async with {call} as stream:\n    async for item in stream:  # {value}\n        ..."),
-        CallKind::BidiStream => {
+        Shape::Unary => format!("result: {value} = await {call}"),
+        Shape::ClientStream => format!("result: {value} = await {call}  # items: an (async) iterable"),
+        Shape::ServerStream => format!("async with {call} as stream:\n    async for item in stream:  # {value}\n        ..."),
+        Shape::BidiStream => {
             format!("async with {call} as stream:  # items: an (async) iterable\n    async for item in stream:  # {value}\n        ...")
         }
     }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ir::{self, CallKind, Field, Literal, Payload, Service, Side, Tagging, Type};
+use crate::ir::{self, Shape, Field, Literal, Payload, Service, Side, Tagging, Type};
 use crate::output::Settings;
 
 use super::keywords::{is_identifier, CLIENT_MEMBERS, GLOBALS, RESERVED, RUNTIME};
@@ -353,27 +353,27 @@ impl Model {
             if let Some(e) = &m.error {
                 method_errors.push(KeyedType { key: string_literal(&m.name), docs: vec![], ty: cx.expr(e) });
             }
-            let kind = m.kind.wire_name();
+            let kind = m.kind.as_str();
             let value_ty = match m.kind {
-                CallKind::Unary | CallKind::ClientStream => cx.expr(m.result.as_ref().unwrap_or(&Type::Null)),
+                Shape::Unary | Shape::ClientStream => cx.expr(m.result.as_ref().unwrap_or(&Type::Null)),
                 _ => cx.expr(m.output.as_ref().unwrap_or(&Type::Any)),
             };
             let input_ty = m.input.as_ref().map(|t| cx.expr(t)).unwrap_or_default();
             if m.side == Side::Client {
                 let mut args = vec![format!("params: {}", params_ty.clone().unwrap_or_else(|| "Record<string, never>".into()))];
-                if m.kind.streams_input() {
+                if m.kind.caller_streams() {
                     args.push(format!("input: AsyncIterable<{input_ty}>"));
                 }
                 args.push("ctx: HandlerContext".into());
                 runtime_types.insert("HandlerContext");
                 let returns = match m.kind {
-                    CallKind::Unary | CallKind::ClientStream => format!("{value_ty} | Promise<{value_ty}>"),
+                    Shape::Unary | Shape::ClientStream => format!("{value_ty} | Promise<{value_ty}>"),
                     _ => format!("AsyncIterable<{value_ty}> | Iterable<{value_ty}>"),
                 };
                 readme.handlers.push(ReadmeEntry { call: string_literal(&m.name), shape: shape_words(m.kind), summary: summary(m) });
                 {
-                    let inputs = if m.kind.streams_input() { "params, input, ctx" } else { "params, ctx" };
-                    let stub = if m.kind.streams_output() {
+                    let inputs = if m.kind.caller_streams() { "params, input, ctx" } else { "params, ctx" };
+                    let stub = if m.kind.callee_streams() {
                         format!("async function* ({inputs}) {{\n      // yield items of type {value_ty}\n    }}")
                     } else {
                         format!("async ({inputs}) => {{\n      // return a value of type {value_ty}\n    }}")
@@ -414,30 +414,30 @@ impl Model {
                 }
                 None => "{}".to_string(),
             };
-            if m.kind.streams_input() {
+            if m.kind.caller_streams() {
                 args.push(format!("input: Streamable<{input_ty}>"));
                 runtime_types.insert("Streamable");
             }
             args.push("options: CallOptions = {}".into());
             runtime_types.insert("CallOptions");
             match m.kind {
-                CallKind::ServerStream => values.insert("ServerStream"),
-                CallKind::BidiStream => values.insert("BidiStream"),
-                CallKind::ClientStream => values.insert("ClientStream"),
+                Shape::ServerStream => values.insert("ServerStream"),
+                Shape::BidiStream => values.insert("BidiStream"),
+                Shape::ClientStream => values.insert("ClientStream"),
                 _ => false,
             };
             let returns = match m.kind {
-                CallKind::Unary => format!("Promise<{value_ty}>"),
-                CallKind::ClientStream => format!("ClientStream<{value_ty}>"),
-                CallKind::ServerStream => format!("ServerStream<{value_ty}>"),
-                CallKind::BidiStream => format!("BidiStream<{value_ty}>"),
+                Shape::Unary => format!("Promise<{value_ty}>"),
+                Shape::ClientStream => format!("ClientStream<{value_ty}>"),
+                Shape::ServerStream => format!("ServerStream<{value_ty}>"),
+                Shape::BidiStream => format!("BidiStream<{value_ty}>"),
             };
             let call = format!("{}.{member}", access[parent]);
             let mut example_args = vec![];
             if let Some(p) = &params_ty {
                 example_args.push(format!("{{ /* {p} */ }}"));
             }
-            if m.kind.streams_input() {
+            if m.kind.caller_streams() {
                 example_args.push("items".to_string());
             }
             let args_text = example_args.join(", ");
@@ -448,10 +448,10 @@ impl Model {
                 args: args_text,
             };
             let slot = match m.kind {
-                CallKind::Unary => &mut readme.unary,
-                CallKind::ServerStream => &mut readme.server_stream,
-                CallKind::ClientStream => &mut readme.client_stream,
-                CallKind::BidiStream => &mut readme.bidi_stream,
+                Shape::Unary => &mut readme.unary,
+                Shape::ServerStream => &mut readme.server_stream,
+                Shape::ClientStream => &mut readme.client_stream,
+                Shape::BidiStream => &mut readme.bidi_stream,
             };
             if slot.is_none() {
                 *slot = Some(example.clone());
@@ -840,12 +840,12 @@ fn pascal(path: &[String]) -> String {
 }
 
 /// A call shape in words, for docs.
-fn shape_words(kind: CallKind) -> &'static str {
+fn shape_words(kind: Shape) -> &'static str {
     match kind {
-        CallKind::Unary => "unary",
-        CallKind::ServerStream => "server stream",
-        CallKind::ClientStream => "client stream",
-        CallKind::BidiStream => "bidirectional stream",
+        Shape::Unary => "unary",
+        Shape::ServerStream => "server stream",
+        Shape::ClientStream => "client stream",
+        Shape::BidiStream => "bidirectional stream",
     }
 }
 

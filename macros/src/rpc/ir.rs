@@ -94,18 +94,8 @@ pub enum ErrorType {
     OfAlias(Type),
 }
 
-/// The call shape, as in PROTOCOL.md section 3.1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// One request, one response.
-    Unary,
-    /// The callee streams.
-    ServerStream,
-    /// The caller streams.
-    ClientStream,
-    /// Both stream.
-    BidiStream,
-}
+/// The call shape, as in PROTOCOL.md section 3.1: the schema document's own type.
+pub use volley_schema::Shape;
 
 impl Method {
     /// The call shape: a `Streaming` parameter and/or a stream return.

@@ -32,39 +32,8 @@ impl Role {
     }
 }
 
-/// The shape of a call (PROTOCOL.md section 3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Shape {
-    /// One request, one result.
-    Unary,
-    /// One request, a stream of items back.
-    ServerStream,
-    /// A stream of items from the caller, one result back.
-    ClientStream,
-    /// Streams both ways.
-    BidiStream,
-}
-
-impl Shape {
-    /// The shape's name in the schema (`unary`, `server_stream`...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Shape::Unary => "unary",
-            Shape::ServerStream => "server_stream",
-            Shape::ClientStream => "client_stream",
-            Shape::BidiStream => "bidi_stream",
-        }
-    }
-    /// True when the caller streams items to the callee.
-    pub fn caller_streams(self) -> bool {
-        matches!(self, Shape::ClientStream | Shape::BidiStream)
-    }
-    /// True when the callee streams items back.
-    pub fn callee_streams(self) -> bool {
-        matches!(self, Shape::ServerStream | Shape::BidiStream)
-    }
-}
+/// The shape of a call (PROTOCOL.md section 3.1): one type with the schema document.
+pub use volley_schema::Shape;
 
 /// The protocol state of one open call.
 #[derive(Debug)]

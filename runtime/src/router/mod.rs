@@ -10,7 +10,7 @@ pub use hooks::{Hook, HookFuture};
 pub(crate) use hooks::Hooks;
 
 use crate::method::{Method, MethodDef};
-use crate::schema::{self, SchemaDocument, StateDoc, TopicDoc};
+use crate::schema::{self, Described, SchemaDocument, StateDoc, TopicDoc};
 use crate::state::StateMap;
 
 /// The methods a peer serves, composed from `#[rpc]` functions.
@@ -28,8 +28,8 @@ pub struct Router {
     client_methods: BTreeMap<String, MethodDef>,
     state: StateMap,
     hooks: Vec<Arc<dyn Hook>>,
-    topics: Vec<TopicDoc>,
-    states: Vec<StateDoc>,
+    topics: Vec<Described<TopicDoc>>,
+    states: Vec<Described<StateDoc>>,
     info: schema::ServiceInfo,
 }
 
@@ -110,13 +110,13 @@ impl Router {
 
     /// Declares a notification topic and the type of its messages, for the schema.
     pub fn topic<T: schemars::JsonSchema>(mut self, name: &str, description: &str) -> Self {
-        self.topics.push(TopicDoc::new::<T>(name, description));
+        self.topics.push(schema::topic::<T>(name, description));
         self
     }
 
     /// Declares a shared state and its type, for the schema.
     pub fn shared_state<T: schemars::JsonSchema>(mut self, name: &str, description: &str) -> Self {
-        self.states.push(StateDoc::new::<T>(name, description));
+        self.states.push(schema::state::<T>(name, description));
         self
     }
 

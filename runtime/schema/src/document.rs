@@ -1,0 +1,163 @@
+//! The document and its parts, in the order the server writes them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{Shape, Side};
+
+/// The document format version servers write.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The document format versions a reader of this crate understands.
+pub const SUPPORTED_VERSIONS: &[u32] = &[1];
+
+/// The whole introspection document, as served at `GET /schema`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchemaDocument {
+    /// Document format version ([`SCHEMA_VERSION`]).
+    pub volley: u32,
+    /// Service name.
+    pub name: String,
+    /// Service version; empty when the server does not say.
+    #[serde(default)]
+    pub version: String,
+    /// What the service does; may be empty.
+    #[serde(default)]
+    pub description: String,
+    /// Subprotocols the server accepts.
+    #[serde(default)]
+    pub encodings: Vec<String>,
+    /// Every method, served by the server or by its clients: the server's first, each
+    /// side sorted by name.
+    #[serde(default)]
+    pub methods: Vec<MethodDoc>,
+    /// Notification topics.
+    #[serde(default)]
+    pub topics: Vec<TopicDoc>,
+    /// Shared states.
+    #[serde(default)]
+    pub states: Vec<StateDoc>,
+    /// The built-in error codes.
+    #[serde(default)]
+    pub errors: Vec<ErrorDoc>,
+    /// Named types, referenced as `#/$defs/Name`.
+    #[serde(default, rename = "$defs")]
+    pub defs: Map<String, Value>,
+}
+
+/// One method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodDoc {
+    /// Full dotted name (`calc.add`).
+    pub name: String,
+    /// The doc comment; may be empty.
+    #[serde(default)]
+    pub description: String,
+    /// `null`, or what to use instead.
+    #[serde(default)]
+    pub deprecated: Option<String>,
+    /// Who serves it.
+    pub side: Side,
+    /// The call shape.
+    pub kind: Shape,
+    /// Object schema of the parameters (`null` when there are none).
+    #[serde(default)]
+    pub params: Value,
+    /// Schema of the `RESULT` value (unary, client stream).
+    #[serde(default)]
+    pub result: Option<Value>,
+    /// Schema of the items the caller streams.
+    #[serde(default)]
+    pub input: Option<Value>,
+    /// Schema of the items the callee streams.
+    #[serde(default)]
+    pub output: Option<Value>,
+    /// Schema of `data` in `APPLICATION` errors.
+    #[serde(default)]
+    pub error: Option<Value>,
+}
+
+/// A notification topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicDoc {
+    /// The topic name.
+    pub name: String,
+    /// What it carries; may be empty.
+    #[serde(default)]
+    pub description: String,
+    /// Schema of each message.
+    #[serde(default)]
+    pub payload: Value,
+}
+
+/// A shared state mirrored to clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateDoc {
+    /// The state's name.
+    pub name: String,
+    /// What it holds; may be empty.
+    #[serde(default)]
+    pub description: String,
+    /// Schema of the whole state document.
+    #[serde(default)]
+    pub schema: Value,
+}
+
+/// An error code the server may answer with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDoc {
+    /// The number.
+    pub code: i64,
+    /// Its stable name, such as `METHOD_NOT_FOUND`.
+    pub name: String,
+    /// What it means; may be empty.
+    #[serde(default)]
+    pub description: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sparse_document_reads_with_defaults() {
+        let doc: SchemaDocument = serde_json::from_str(
+            r#"{"volley": 1, "name": "s", "methods": [{"name": "m", "side": "server", "kind": "unary", "result": null}]}"#,
+        )
+        .unwrap();
+        assert_eq!((doc.version.as_str(), doc.description.as_str()), ("", ""));
+        let m = &doc.methods[0];
+        assert_eq!((m.side, m.kind, m.result.as_ref(), &m.params), (Side::Server, Shape::Unary, None, &Value::Null));
+        assert!(doc.topics.is_empty() && doc.defs.is_empty());
+    }
+
+    #[test]
+    fn a_written_document_reads_back_the_same() {
+        let doc = SchemaDocument {
+            volley: SCHEMA_VERSION,
+            name: "s".into(),
+            version: "1.0.0".into(),
+            description: "d".into(),
+            encodings: vec!["volley.json.v1".into()],
+            methods: vec![MethodDoc {
+                name: "add".into(),
+                description: String::new(),
+                deprecated: Some("use sum".into()),
+                side: Side::Client,
+                kind: Shape::BidiStream,
+                params: serde_json::json!({"type": "object"}),
+                result: None,
+                input: Some(serde_json::json!({"type": "integer"})),
+                output: Some(serde_json::json!({"type": "string"})),
+                error: None,
+            }],
+            topics: vec![TopicDoc { name: "t".into(), description: String::new(), payload: Value::Null }],
+            states: vec![],
+            errors: vec![ErrorDoc { code: -1, name: "X".into(), description: "x".into() }],
+            defs: Map::new(),
+        };
+        let text = serde_json::to_string(&doc).unwrap();
+        assert!(text.contains(r#""$defs":{}"#) && text.contains(r#""kind":"bidi_stream""#), "{text}");
+        assert_eq!(serde_json::from_str::<SchemaDocument>(&text).unwrap(), doc);
+    }
+}
