@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every volley test: the Rust workspace (unit, property, integration and
-# compile-fail tests), a short run of each fuzz target (fuzz/run.sh, which installs
+# compile-fail tests), the docs with warnings denied, `cargo package` of every crate,
+# a short run of each fuzz target (fuzz/run.sh, which installs
 # cargo-fuzz if missing), then each end-to-end suite under tests/<name>/run.sh:
 # the SDKs' (generated from the running example servers, type-checked and driven
 # against them), the protocol conformance suite and the hostile-client suite.
@@ -13,6 +14,15 @@ cd "$root"
 
 echo "== cargo test --workspace"
 cargo test --workspace --quiet
+
+echo
+echo "== cargo doc --workspace --no-deps (warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
+echo
+echo "== cargo package: the published crates built from their packages, the examples listed"
+cargo package --workspace --allow-dirty --quiet --exclude calculator --exclude streams --exclude hooks --exclude axum-app
+cargo package --allow-dirty --quiet --no-verify -p calculator -p streams -p hooks -p axum-app
 
 echo
 echo "== fuzz/run.sh 5 (each fuzz target for 5 s; FUZZING.md records the long runs)"

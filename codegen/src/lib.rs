@@ -1,10 +1,12 @@
-//! `volley-codegen`: generates typed client SDKs from a volley server's introspection
-//! document (PROTOCOL.md section 9).
+//! `volley-cli`: the `volley` command. It generates typed client SDKs from a volley
+//! server's introspection document (PROTOCOL.md section 9), and calls and inspects live
+//! servers (`volley call`, `volley schema`).
 //!
 //! The pipeline runs one way: [`load`] reads and checks the document, [`ir`] turns its
 //! JSON Schemas into language-neutral types, and each language's module (such as
 //! [`typescript`]) builds its own model of names and types from the IR and renders it
-//! through askama templates kept in the repository's `templates/` folder.
+//! through askama templates (the repository's `templates/` folder, linked into this
+//! crate as `templates/` so it packages with them).
 //!
 //! Adding a language means a module with a `generate(&Service, &Settings) ->
 //! Result<Vec<OutputFile>, GenerateError>` function and a [`Language`] variant.

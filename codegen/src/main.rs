@@ -5,5 +5,5 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    volley_codegen::cli::run(volley_codegen::cli::Cli::parse())
+    volley_cli::cli::run(volley_cli::cli::Cli::parse())
 }

@@ -5,13 +5,13 @@ mod common;
 
 use common::file;
 
-use volley_codegen::ir::Service;
-use volley_codegen::load;
-use volley_codegen::output::Settings;
-use volley_codegen::python;
+use volley_cli::ir::Service;
+use volley_cli::load;
+use volley_cli::output::Settings;
+use volley_cli::python;
 
-fn render(fixture: &str) -> Vec<volley_codegen::OutputFile> {
-    common::render(volley_codegen::Language::Python, fixture)
+fn render(fixture: &str) -> Vec<volley_cli::OutputFile> {
+    common::render(volley_cli::Language::Python, fixture)
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn a_service_gets_only_the_runtime_it_uses() {
     assert!(!init.contains("Subscription") && !init.contains("Stream") && !init.contains("apply_patch"), "{init}");
     // Runtime modules are copied verbatim from the template folder.
     let connection = files.iter().find(|f| f.path.ends_with("_runtime/connection.py")).unwrap();
-    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/python/_runtime/connection.py")).unwrap();
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/python/_runtime/connection.py")).unwrap();
     assert_eq!(connection.contents, source);
 }
 

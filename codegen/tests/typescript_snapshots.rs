@@ -3,13 +3,13 @@
 
 mod common;
 
-use volley_codegen::ir::Service;
-use volley_codegen::load;
-use volley_codegen::output::Settings;
-use volley_codegen::typescript;
+use volley_cli::ir::Service;
+use volley_cli::load;
+use volley_cli::output::Settings;
+use volley_cli::typescript;
 
-fn render(fixture: &str) -> Vec<volley_codegen::OutputFile> {
-    common::render(volley_codegen::Language::TypeScript, fixture)
+fn render(fixture: &str) -> Vec<volley_cli::OutputFile> {
+    common::render(volley_cli::Language::TypeScript, fixture)
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn a_service_gets_only_the_runtime_it_uses() {
         assert!(!client.contains(absent) && !index.contains(absent), "{absent}: {client}\n{index}");
     }
     // Runtime modules are copied verbatim from the template folder.
-    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/typescript/runtime/connection.ts")).unwrap();
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/typescript/runtime/connection.ts")).unwrap();
     assert_eq!(text("src/runtime/connection.ts"), source);
 
     // The fixture uses every feature: it gets every module.

@@ -45,7 +45,7 @@ MYPYPATH="$here/generated/runtime" "$py" -m mypy --strict --no-incremental unit
 examples=(calculator streams)
 
 step "cargo build: volley ${examples[*]} hooks"
-packages=(-p volley-codegen -p hooks)
+packages=(-p volley-cli -p hooks)
 for name in "${examples[@]}"; do packages+=(-p "$name"); done
 (cd "$root" && nice -n 10 cargo build --quiet "${packages[@]}")
 target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps | "$py" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
@@ -71,7 +71,7 @@ if (( ${#stale[@]} )); then
     echo
     echo "examples/$name/sdk/python is out of date with the server's schema. Refresh it with:"
     echo "  cargo run -p $name -- --addr 127.0.0.1:8123 &"
-    echo "  cargo run -p volley-codegen -- generate python --schema http://127.0.0.1:8123/schema --out examples/$name/sdk/python --package-name $name-client"
+    echo "  cargo run -p volley-cli -- generate python --schema http://127.0.0.1:8123/schema --out examples/$name/sdk/python --package-name $name-client"
   done
   exit 1
 fi

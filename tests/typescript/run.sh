@@ -51,7 +51,7 @@ for name in calculator streams; do
 done
 
 step "cargo build: volley ${examples[*]} hooks"
-packages=(-p volley-codegen -p hooks)
+packages=(-p volley-cli -p hooks)
 for name in "${examples[@]}"; do packages+=(-p "$name"); done
 (cd "$root" && nice -n 10 cargo build --quiet "${packages[@]}")
 target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"

@@ -11,7 +11,7 @@
 //!
 //! The protocol itself is the runtime: plain Python modules in
 //! `templates/python/_runtime/`, copied verbatim into `<package>/_runtime/` (see
-//! [`RUNTIME`]). Each SDK gets the core and only the optional modules its service uses.
+//! `RUNTIME`). Each SDK gets the core and only the optional modules its service uses.
 //! The SDK vendors them rather than depending on a runtime package on PyPI: it stays
 //! installable on its own and offline, and the runtime it carries is the one the
 //! generator that read the server's schema knows, so SDK and protocol never drift
@@ -59,7 +59,7 @@ impl Need {
 
 macro_rules! runtime {
     ($($name:literal: $need:ident),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../../../templates/python/_runtime/", $name)), Need::$need)),*]
+        &[$(($name, include_str!(concat!("../../templates/python/_runtime/", $name)), Need::$need)),*]
     };
 }
 

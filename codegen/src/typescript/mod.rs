@@ -21,21 +21,21 @@ use model::{Model, TypeBody};
 
 /// The runtime modules' sources, by name (`templates/typescript/runtime/<name>.ts`).
 const RUNTIME_SOURCES: &[(&str, &str)] = &[
-    ("frames", include_str!("../../../templates/typescript/runtime/frames.ts")),
-    ("errors", include_str!("../../../templates/typescript/runtime/errors.ts")),
-    ("codec", include_str!("../../../templates/typescript/runtime/codec.ts")),
-    ("credit", include_str!("../../../templates/typescript/runtime/credit.ts")),
-    ("queue", include_str!("../../../templates/typescript/runtime/queue.ts")),
-    ("socket", include_str!("../../../templates/typescript/runtime/socket.ts")),
-    ("reconnect", include_str!("../../../templates/typescript/runtime/reconnect.ts")),
-    ("calls", include_str!("../../../templates/typescript/runtime/calls.ts")),
-    ("connection", include_str!("../../../templates/typescript/runtime/connection.ts")),
-    ("streams", include_str!("../../../templates/typescript/runtime/streams.ts")),
-    ("server_calls", include_str!("../../../templates/typescript/runtime/server_calls.ts")),
-    ("subscriptions", include_str!("../../../templates/typescript/runtime/subscriptions.ts")),
-    ("topics", include_str!("../../../templates/typescript/runtime/topics.ts")),
-    ("patch", include_str!("../../../templates/typescript/runtime/patch.ts")),
-    ("state", include_str!("../../../templates/typescript/runtime/state.ts")),
+    ("frames", include_str!("../../templates/typescript/runtime/frames.ts")),
+    ("errors", include_str!("../../templates/typescript/runtime/errors.ts")),
+    ("codec", include_str!("../../templates/typescript/runtime/codec.ts")),
+    ("credit", include_str!("../../templates/typescript/runtime/credit.ts")),
+    ("queue", include_str!("../../templates/typescript/runtime/queue.ts")),
+    ("socket", include_str!("../../templates/typescript/runtime/socket.ts")),
+    ("reconnect", include_str!("../../templates/typescript/runtime/reconnect.ts")),
+    ("calls", include_str!("../../templates/typescript/runtime/calls.ts")),
+    ("connection", include_str!("../../templates/typescript/runtime/connection.ts")),
+    ("streams", include_str!("../../templates/typescript/runtime/streams.ts")),
+    ("server_calls", include_str!("../../templates/typescript/runtime/server_calls.ts")),
+    ("subscriptions", include_str!("../../templates/typescript/runtime/subscriptions.ts")),
+    ("topics", include_str!("../../templates/typescript/runtime/topics.ts")),
+    ("patch", include_str!("../../templates/typescript/runtime/patch.ts")),
+    ("state", include_str!("../../templates/typescript/runtime/state.ts")),
 ];
 
 fn runtime_source(name: &str) -> &'static str {

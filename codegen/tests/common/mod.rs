@@ -1,9 +1,9 @@
 //! Rendering a fixture schema into an SDK, shared by the snapshot tests of each language.
 #![allow(dead_code)]
 
-use volley_codegen::ir::Service;
-use volley_codegen::output::Settings;
-use volley_codegen::{cli, load, Language, OutputFile};
+use volley_cli::ir::Service;
+use volley_cli::output::Settings;
+use volley_cli::{cli, load, Language, OutputFile};
 
 /// The SDK of `tests/fixtures/<fixture>` in `language`, with default settings.
 pub fn render(language: Language, fixture: &str) -> Vec<OutputFile> {

@@ -32,8 +32,8 @@
 //!
 //! ```sh
 //! curl -H 'Authorization: Bearer alice-session' http://127.0.0.1:8003/api/me
-//! cargo run -p volley-codegen -- call -H 'Authorization: Bearer alice-session' ws://127.0.0.1:8003/rpc whoami
-//! cargo run -p volley-codegen -- call ws://127.0.0.1:8003/rpc status.watch '{"count": 3, "interval_ms": 500}'
+//! cargo volley call -H 'Authorization: Bearer alice-session' ws://127.0.0.1:8003/rpc whoami
+//! cargo volley call ws://127.0.0.1:8003/rpc status.watch '{"count": 3, "interval_ms": 500}'
 //! ```
 //!
 //! What the standalone volley server does per TCP connection is the application's here:
