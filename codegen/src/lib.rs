@@ -16,6 +16,7 @@ pub mod cli;
 pub mod connect;
 pub mod ir;
 pub mod load;
+pub mod names;
 pub mod output;
 pub mod python;
 pub mod typescript;

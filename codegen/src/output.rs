@@ -14,6 +14,19 @@ pub struct OutputFile {
     pub contents: String,
 }
 
+impl OutputFile {
+    /// A text file, ending in exactly one newline whatever the template left.
+    pub fn text(path: impl Into<PathBuf>, mut contents: String) -> OutputFile {
+        while contents.ends_with("\n\n") {
+            contents.pop();
+        }
+        if !contents.ends_with('\n') {
+            contents.push('\n');
+        }
+        OutputFile { path: path.into(), contents }
+    }
+}
+
 /// Why an SDK could not be generated.
 #[derive(Debug)]
 pub enum GenerateError {

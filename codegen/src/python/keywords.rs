@@ -45,11 +45,6 @@ pub const TOPICS_MEMBERS: &[&str] = &["subscribe", "_c"];
 /// Members of `client.states` besides one method per shared state.
 pub const STATES_MEMBERS: &[&str] = &["watch", "_c"];
 
-/// Whether a method is one the protocol reserves (`volley.introspect`,
-/// `volley.subscribe`...): the runtime calls them, so they get no typed members.
-pub fn is_reserved_method(name: &str) -> bool {
-    name.starts_with("volley.")
-}
 
 /// Local names a generated method's body uses: a parameter may not take them.
 pub const METHOD_LOCALS: &[&str] = &["params", "options", "items", "d", "v", "p", "h"];

@@ -120,7 +120,7 @@ struct Readme<'a> {
 /// `_runtime/` modules the service needs.
 pub fn generate(service: &Service, settings: &Settings) -> Result<Vec<OutputFile>, GenerateError> {
     let m = Model::new(service, settings);
-    let file = |path: String, contents: String| OutputFile { path: path.into(), contents: ensure_newline(contents) };
+    let file = |path: String, contents: String| OutputFile::text(path, contents);
     let pkg = &m.import_name;
     let mut files = vec![
         file("pyproject.toml".into(), PyprojectToml { m: &m }.render()?),
@@ -140,12 +140,3 @@ pub fn generate(service: &Service, settings: &Settings) -> Result<Vec<OutputFile
     Ok(files)
 }
 
-fn ensure_newline(mut s: String) -> String {
-    while s.ends_with("\n\n") {
-        s.pop();
-    }
-    if !s.ends_with('\n') {
-        s.push('\n');
-    }
-    s
-}

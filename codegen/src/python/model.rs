@@ -9,11 +9,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::names::{doc_text, is_reserved_method, package_name, pascal};
 use crate::ir::{Shape, Field, Literal, Payload, Service, Side, Tagging, Type};
 use crate::output::Settings;
 
 use super::keywords::{
-    is_reserved, is_reserved_method, CLASS_MEMBERS, CLIENT_MEMBERS, METHOD_LOCALS, ROOT_MEMBERS, RUNTIME, STATES_MEMBERS,
+    is_reserved, CLASS_MEMBERS, CLIENT_MEMBERS, METHOD_LOCALS, ROOT_MEMBERS, RUNTIME, STATES_MEMBERS,
     TOPICS_MEMBERS,
 };
 
@@ -360,7 +361,7 @@ impl Model {
         }
         for def in &service.types {
             let named = cx.defs[&def.name].clone();
-            let mut docs = text(&def.description);
+            let mut docs = doc_text(&def.description);
             if named.name != def.name {
                 docs.push(format!("`{}` on the server.", def.name));
             }
@@ -442,7 +443,7 @@ impl Model {
                     };
                     call_args.push(format!("{}={read}", p.arg));
                 }
-                let mut lines = text(&m.description);
+                let mut lines = doc_text(&m.description);
                 lines.push(String::new());
                 lines.push(format!("The server calls this as `{}` ({}).", m.name, shape_phrase(m.kind)));
                 if !arg_docs.is_empty() || input_ty.is_some() {
@@ -504,7 +505,7 @@ impl Model {
             let returns =
                 if streams_out { format!("Stream[{}]", value_ty.ann) } else { format!("UnaryCall[{}]", value_ty.ann) };
 
-            let mut lines = text(&m.description);
+            let mut lines = doc_text(&m.description);
             if let Some(d) = &m.deprecated {
                 lines.push(String::new());
                 lines.push(if d.is_empty() { "Deprecated.".into() } else { format!("Deprecated: {d}") });
@@ -572,7 +573,7 @@ impl Model {
             if ty.dec.is_some() {
                 topic_decoders.push((py_str(&t.name), decode.clone()));
             }
-            let mut lines = text(&t.description);
+            let mut lines = doc_text(&t.description);
             if !lines.is_empty() {
                 lines.push(String::new());
             }
@@ -606,7 +607,7 @@ impl Model {
         for st in &service.states {
             let ty = cx.py(&st.schema, &format!("{}State", pascal(std::slice::from_ref(&st.name))));
             let member = unique(&mut state_members, &st.name);
-            let mut lines = text(&st.description);
+            let mut lines = doc_text(&st.description);
             if !lines.is_empty() {
                 lines.push(String::new());
             }
@@ -659,7 +660,7 @@ impl Model {
             .description
             .clone()
             .unwrap_or_else(|| format!("Typed client for the {} volley service", service.name));
-        let mut client_lines = text(&service.description);
+        let mut client_lines = doc_text(&service.description);
         if !client_lines.is_empty() {
             client_lines.push(String::new());
         }
@@ -861,7 +862,7 @@ impl Cx {
                 let mut lines = docs;
                 for v in &tagged.variants {
                     let class_name = self.type_name(&format!("{name}{}", pascal(std::slice::from_ref(&v.name))));
-                    let mut vdocs = text(&v.description);
+                    let mut vdocs = doc_text(&v.description);
                     vdocs.push(String::new());
                     vdocs.push(format!("The `{}` variant of `{name}`.", v.name));
                     let wrap = Wrap::Variant(tagged.tagging.clone(), v.name.clone());
@@ -1258,10 +1259,6 @@ fn example_call(ns: &Namespace, member: &str, params: &[PyParam], kind: Shape, v
     }
 }
 
-/// The lines of a doc text, or none.
-fn text(description: &Option<String>) -> Vec<String> {
-    description.as_deref().map(|d| d.lines().map(|l| l.trim_end().to_string()).collect()).unwrap_or_default()
-}
 
 /// A docstring block, indented by `indent` spaces, without a trailing newline; empty
 /// for no text. Backslashes and `"""` in the text cannot end or break it.
@@ -1334,17 +1331,6 @@ fn unique(taken: &mut BTreeSet<String>, wanted: &str) -> String {
     name
 }
 
-/// `calc.sci` → `CalcSci`.
-fn pascal(path: &[String]) -> String {
-    path.iter()
-        .flat_map(|p| p.split(|c: char| !c.is_ascii_alphanumeric()))
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut cs = w.chars();
-            cs.next().map(|c| c.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
-        })
-        .collect()
-}
 
 /// `DivError` → `div_error`.
 fn snake(name: &str) -> String {
@@ -1364,19 +1350,6 @@ fn snake(name: &str) -> String {
     out
 }
 
-/// A distribution name from a service name: lower case, `-` for anything else.
-fn package_name(service: &str) -> String {
-    let mut out = String::new();
-    for c in service.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let out = out.trim_matches('-');
-    if out.is_empty() { "volley-client".into() } else { format!("{out}-client") }
-}
 
 /// The import name of a distribution: `calculator-client` → `calculator_client`.
 fn import_name(package: &str) -> String {

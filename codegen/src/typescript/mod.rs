@@ -81,7 +81,7 @@ struct Readme<'a> {
 /// needs under `src/runtime/`.
 pub fn generate(service: &Service, settings: &Settings) -> Result<Vec<OutputFile>, GenerateError> {
     let m = Model::new(service, settings);
-    let file = |path: &str, contents: String| OutputFile { path: path.into(), contents: ensure_newline(contents) };
+    let file = |path: &str, contents: String| OutputFile::text(path, contents);
     let mut files = vec![
         file("package.json", PackageJson { m: &m }.render()?),
         file("tsconfig.json", TsconfigJson.render()?),
@@ -96,12 +96,3 @@ pub fn generate(service: &Service, settings: &Settings) -> Result<Vec<OutputFile
     Ok(files)
 }
 
-fn ensure_newline(mut s: String) -> String {
-    while s.ends_with("\n\n") {
-        s.pop();
-    }
-    if !s.ends_with('\n') {
-        s.push('\n');
-    }
-    s
-}

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::names::{doc_text, is_reserved_method, package_name, pascal};
 use crate::ir::{self, Shape, Field, Literal, Payload, Service, Side, Tagging, Type};
 use crate::output::Settings;
 
@@ -484,12 +485,12 @@ impl Model {
         let topics = service
             .topics
             .iter()
-            .map(|t| KeyedType { key: string_literal(&t.name), docs: doc_lines(&text(&t.description)), ty: cx.expr(&t.payload) })
+            .map(|t| KeyedType { key: string_literal(&t.name), docs: doc_lines(&doc_text(&t.description)), ty: cx.expr(&t.payload) })
             .collect();
         let states = service
             .states
             .iter()
-            .map(|s| KeyedType { key: string_literal(&s.name), docs: doc_lines(&text(&s.description)), ty: cx.expr(&s.schema) })
+            .map(|s| KeyedType { key: string_literal(&s.name), docs: doc_lines(&doc_text(&s.description)), ty: cx.expr(&s.schema) })
             .collect();
 
         let mut client_type_imports: Vec<String> = params_types.values().cloned().collect();
@@ -519,7 +520,7 @@ impl Model {
             .description
             .clone()
             .unwrap_or_else(|| format!("Typed client for the {} volley service", service.name));
-        let mut service_docs = text(&service.description);
+        let mut service_docs = doc_text(&service.description);
         if !service_docs.is_empty() {
             service_docs.push(String::new());
         }
@@ -608,7 +609,7 @@ struct Cx {
 impl Cx {
     fn declare(&mut self, def: &ir::TypeDef) -> TypeDecl {
         let name = self.names.defs[&def.name].clone();
-        let mut docs = text(&def.description);
+        let mut docs = doc_text(&def.description);
         if name != def.name {
             docs.push(format!("`{}` on the server.", def.name));
         }
@@ -621,13 +622,13 @@ impl Cx {
                 variants: t
                     .variants
                     .iter()
-                    .map(|v| TsVariant { docs: doc_lines(&text(&v.description)), expr: self.variant(&t.tagging, v) })
+                    .map(|v| TsVariant { docs: doc_lines(&doc_text(&v.description)), expr: self.variant(&t.tagging, v) })
                     .collect(),
             },
             Type::Enum(values) if values.iter().any(|v| v.description.is_some()) => TypeBody::Union {
                 variants: values
                     .iter()
-                    .map(|v| TsVariant { docs: doc_lines(&text(&v.description)), expr: string_literal(&v.value) })
+                    .map(|v| TsVariant { docs: doc_lines(&doc_text(&v.description)), expr: string_literal(&v.value) })
                     .collect(),
             },
             t => TypeBody::Alias { expr: self.expr(t) },
@@ -636,7 +637,7 @@ impl Cx {
     }
 
     fn field(&mut self, f: &Field) -> TsField {
-        let mut docs = text(&f.description);
+        let mut docs = doc_text(&f.description);
         let phrases = f.constraints.phrases();
         if !phrases.is_empty() {
             docs.push(format!("Constraints: {}.", phrases.join(", ")));
@@ -772,7 +773,7 @@ fn is_simple(t: &Type) -> bool {
 }
 
 fn method_docs(m: &ir::Method) -> Vec<String> {
-    let mut lines = text(&m.description);
+    let mut lines = doc_text(&m.description);
     if m.error.is_some() {
         if !lines.is_empty() {
             lines.push(String::new());
@@ -788,10 +789,6 @@ fn method_docs(m: &ir::Method) -> Vec<String> {
     doc_lines(&lines)
 }
 
-/// The lines of a doc text, or none.
-fn text(description: &Option<String>) -> Vec<String> {
-    description.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default()
-}
 
 /// A TSDoc block as lines, or nothing for no text. `*/` in the text is broken up so it
 /// cannot end the comment.
@@ -827,17 +824,6 @@ fn literal(l: &Literal) -> String {
     }
 }
 
-/// `calc.sci` → `CalcSci`.
-fn pascal(path: &[String]) -> String {
-    path.iter()
-        .flat_map(|p| p.split(|c: char| !c.is_ascii_alphanumeric()))
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut cs = w.chars();
-            cs.next().map(|c| c.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
-        })
-        .collect()
-}
 
 /// A call shape in words, for docs.
 fn shape_words(kind: Shape) -> &'static str {
@@ -854,10 +840,6 @@ fn summary(m: &ir::Method) -> String {
     m.description.as_deref().and_then(|d| d.lines().next()).unwrap_or_default().trim().to_string()
 }
 
-/// Whether a method is one the protocol reserves (`volley.introspect`, `volley.subscribe`...).
-pub fn is_reserved_method(name: &str) -> bool {
-    name.starts_with("volley.")
-}
 
 /// `echo_metadata` → `echoMetadata`, `sum-from-client` → `sumFromClient`: TypeScript's
 /// convention for members. A name without separators is kept as it is.
@@ -891,16 +873,3 @@ fn unique_member(taken: &mut BTreeSet<String>, wanted: &str) -> String {
     name
 }
 
-/// An npm package name from a service name: lower case, `-` for anything else.
-fn package_name(service: &str) -> String {
-    let mut out = String::new();
-    for c in service.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let out = out.trim_matches('-');
-    if out.is_empty() { "volley-client".into() } else { format!("{out}-client") }
-}
