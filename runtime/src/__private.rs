@@ -6,6 +6,7 @@ pub use schemars;
 pub use serde;
 
 pub use crate::error::{IntoCallError, Never};
+pub use crate::typed_call::TypedCall;
 pub use crate::method::{
     bidi_stream, client_stream, server_stream, stream_ok, stream_result, unary, ErrorSchemaFn, MethodDef, MethodInfo,
 };

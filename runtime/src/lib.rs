@@ -17,6 +17,7 @@ mod state;
 mod streaming;
 mod tls;
 mod topics;
+mod typed_call;
 pub mod validate;
 
 #[doc(hidden)]
@@ -41,6 +42,7 @@ pub use state::State;
 pub use streaming::Streaming;
 pub use tls::TlsConfig;
 pub use topics::Notification;
+pub use typed_call::AsPeer;
 pub use validate::Validate;
 pub use volley_macros::{model, rpc};
 

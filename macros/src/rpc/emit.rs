@@ -17,6 +17,7 @@ pub fn emit(m: &Method, item: &ItemFn) -> TokenStream {
     let ident = &m.ident;
     let marker = marker(m);
     let body = definition(m);
+    let calls = typed_calls(m);
     quote! {
         #item
         #marker
@@ -25,6 +26,83 @@ pub fn emit(m: &Method, item: &ItemFn) -> TokenStream {
             fn definition() -> ::volley::__private::MethodDef {
                 #body
             }
+        }
+        #calls
+    }
+}
+
+/// `add::call(&client, a, b)` and `add::call_with(&client, a, b, options)`: the method
+/// called from Rust with its own parameter and result types. Their bounds name the
+/// generic caller, so they are checked where a typed call is made.
+fn typed_calls(m: &Method) -> TokenStream {
+    let vis = &m.vis;
+    let ident = &m.ident;
+    let name = &m.name;
+    let params: Vec<_> = m.request_params().collect();
+    let idents: Vec<_> = params.iter().map(|p| &p.ident).collect();
+    let tys: Vec<_> = params.iter().map(|p| &p.ty).collect();
+    let wires: Vec<_> = params.iter().map(|p| &p.wire_name).collect();
+    let (t, tail) = match &m.ret.output {
+        Output::Value(t) => (t, false),
+        Output::Stream(item) => (&item.ty, true),
+    };
+    let i = match m.streaming_item() {
+        Some(i) => quote!(#i),
+        None => quote!(()),
+    };
+    let bound = quote!(__VolleyPeer: ::volley::__private::TypedCall<(#(#tys,)*), #i, #t>);
+    let args = quote!(__volley_peer: &__VolleyPeer, #(#idents: #tys,)*);
+    let call = |options: TokenStream| {
+        let ctor = format_ident!("{}", m.shape().as_str());
+        quote! {
+            <__VolleyPeer as ::volley::__private::TypedCall<(#(#tys,)*), #i, #t>>::#ctor(
+                __volley_peer, #name, &[#(#wires),*], (#(#idents,)*), #options,
+            )
+        }
+    };
+    let (plain, with) = (call(quote!(::core::default::Default::default())), call(quote!(__volley_options)));
+    let doc = format!("Calls `{name}` through a `volley::Client`, its `Peer`, or a handler's `Context`, with the method's own types.");
+    let doc_with = format!("Calls `{name}` with call options (metadata, timeout, stream window).");
+    let (sig, sig_with) = match (m.shape(), tail) {
+        (Shape::Unary, _) => (
+            quote! {
+                #vis async fn call<__VolleyPeer>(#args) -> ::core::result::Result<#t, ::volley::Error> where #bound {
+                    ::core::result::Result::Ok(#plain.await?.value)
+                }
+            },
+            quote! {
+                #vis async fn call_with<__VolleyPeer>(#args __volley_options: ::volley::CallOptions) -> ::core::result::Result<::volley::Response<#t>, ::volley::Error> where #bound {
+                    #with.await
+                }
+            },
+        ),
+        (shape, _) => {
+            let ret = match shape {
+                Shape::ServerStream => quote!(::volley::Streaming<#t>),
+                Shape::ClientStream => quote!(::volley::ClientStreamCall<#i, #t>),
+                _ => quote!((::volley::StreamSender<#i>, ::volley::Streaming<#t>)),
+            };
+            (
+                quote! {
+                    #vis fn call<__VolleyPeer>(#args) -> ::core::result::Result<#ret, ::volley::Error> where #bound {
+                        #plain
+                    }
+                },
+                quote! {
+                    #vis fn call_with<__VolleyPeer>(#args __volley_options: ::volley::CallOptions) -> ::core::result::Result<#ret, ::volley::Error> where #bound {
+                        #with
+                    }
+                },
+            )
+        }
+    };
+    quote! {
+        #[allow(dead_code, clippy::too_many_arguments)]
+        impl #ident {
+            #[doc = #doc]
+            #sig
+            #[doc = #doc_with]
+            #sig_with
         }
     }
 }
