@@ -5,6 +5,7 @@
 //! Each macro parses its input into an IR and then emits code from it (`rpc/`,
 //! `model/`); mistakes are collected and reported together (`ctxt.rs`).
 
+mod crate_path;
 mod ctxt;
 mod docs;
 mod model;
@@ -43,8 +44,12 @@ use proc_macro::TokenStream;
 /// stream, bidirectional). The doc comment becomes the method's description and
 /// `#[deprecated]` marks it deprecated in the schema.
 ///
-/// The only argument is `name = "dotted.name"` (default: the function's name); names in
-/// the `volley.` namespace are reserved.
+/// Arguments: `name = "dotted.name"` (default: the function's name; names in the
+/// `volley.` namespace are reserved), and `crate = "::path"` when the volley dependency
+/// is renamed in Cargo.toml (the generated code names `::volley` otherwise).
+///
+/// Next to the `Method` impl, the marker type gets `call` and `call_with` for typed calls
+/// from Rust: `add::call(&client, 1, 2).await`.
 #[proc_macro_attribute]
 pub fn rpc(args: TokenStream, item: TokenStream) -> TokenStream {
     rpc::expand(args.into(), item.into()).into()

@@ -306,3 +306,23 @@ async fn calling_a_deprecated_method_brings_a_warning() {
     let r = client.call_with::<i64>("calc.double", &json!({"x": 4}), CallOptions::new()).await.unwrap();
     assert!(r.warnings.is_empty());
 }
+
+/// volley under another path, as a crate that renames the dependency sees it.
+mod renamed {
+    pub use ::volley as inner;
+}
+
+/// Twice `n`, with the generated code rooted at `crate::renamed::inner`.
+#[rpc(crate = "crate::renamed::inner", name = "renamed.double")]
+async fn renamed_double(#[validate(range(max = 100))] n: i64) -> i64 {
+    n * 2
+}
+
+#[tokio::test]
+async fn a_renamed_crate_path_serves_and_calls() {
+    let addr = common::serve(Router::new().rpc::<renamed_double>()).await;
+    let client = Client::connect(&common::url(addr)).await.unwrap();
+    assert_eq!(renamed_double::call(&client, 21).await.unwrap(), 42);
+    let e = renamed_double::call(&client, 101).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::INVALID_PARAMS, "{e:?}");
+}

@@ -14,12 +14,21 @@ use super::ir::{ArgKind, ErrorType, Method, Output, Shape};
 
 /// The whole expansion for a method that passed every check.
 pub fn emit(m: &Method, item: &ItemFn) -> TokenStream {
+    let generated = generated(m);
+    quote! {
+        #item
+        #generated
+    }
+}
+
+/// What the macro adds next to the function: the marker type, its `Method` impl and
+/// the typed calls.
+pub fn generated(m: &Method) -> TokenStream {
     let ident = &m.ident;
     let marker = marker(m);
     let body = definition(m);
     let calls = typed_calls(m);
     quote! {
-        #item
         #marker
         #[allow(deprecated)]
         impl ::volley::Method for #ident {

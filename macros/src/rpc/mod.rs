@@ -22,10 +22,17 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let cx = Ctxt::new();
     let args = parse::parse_args(&cx, args);
+    let krate = args.krate.clone();
     let method = parse::parse_fn(&cx, args, &mut func);
     let has_receiver = func.sig.receiver().is_some();
     match cx.check() {
-        Ok(()) => emit::emit(&method, &func),
+        Ok(()) => match krate {
+            Some(path) => {
+                let generated = crate::crate_path::retarget(emit::generated(&method), &path);
+                quote::quote!(#func #generated)
+            }
+            None => emit::emit(&method, &func),
+        },
         // A function with `self` sits in an impl block, where a marker type cannot go.
         Err(e) if has_receiver => with_errors(func.into_token_stream(), e),
         Err(e) => with_errors(emit::emit_fallback(&method, &func), e),

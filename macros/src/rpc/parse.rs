@@ -21,6 +21,8 @@ pub const RESERVED_PREFIX: &str = "__volley";
 pub struct RpcArgs {
     /// `name = "calc.divide"`.
     pub name: Option<LitStr>,
+    /// `crate = "::my_volley"`: where the volley crate is, when renamed.
+    pub krate: Option<syn::Path>,
 }
 
 /// Parses `#[rpc(...)]`: strict, every unknown or repeated key is an error.
@@ -47,8 +49,17 @@ pub fn parse_args(cx: &Ctxt, args: TokenStream) -> RpcArgs {
                 other => cx.error_spanned_by(other, "expected a string: `name = \"calc.divide\"`"),
             },
             (Some("name"), _) => cx.error_spanned_by(&meta, "expected `name = \"...\"`"),
-            (Some(other), _) => cx.error_spanned_by(meta.path(), format!("unknown key `{other}`; expected `name`")),
-            (None, _) => cx.error_spanned_by(meta.path(), "unknown key; expected `name`"),
+            (Some("crate"), Meta::NameValue(nv)) => match &nv.value {
+                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => match s.parse::<syn::Path>() {
+                    Ok(_) if out.krate.is_some() => cx.error_spanned_by(&nv.path, "duplicate key `crate`"),
+                    Ok(path) => out.krate = Some(path),
+                    Err(_) => cx.error_spanned_by(s, "expected a path to the volley crate: `crate = \"::my_volley\"`"),
+                },
+                other => cx.error_spanned_by(other, "expected a string: `crate = \"::my_volley\"`"),
+            },
+            (Some("crate"), _) => cx.error_spanned_by(&meta, "expected `crate = \"...\"`"),
+            (Some(other), _) => cx.error_spanned_by(meta.path(), format!("unknown key `{other}`; expected `name` or `crate`")),
+            (None, _) => cx.error_spanned_by(meta.path(), "unknown key; expected `name` or `crate`"),
         }
     }
     out
@@ -377,7 +388,7 @@ mod tests {
     #[test]
     fn attribute_keys_are_strict() {
         let item: ItemFn = parse_quote!(async fn f() {});
-        assert_eq!(err(quote!(nmae = "x"), item.clone()), "unknown key `nmae`; expected `name`");
+        assert_eq!(err(quote!(nmae = "x"), item.clone()), "unknown key `nmae`; expected `name` or `crate`");
         assert_eq!(err(quote!(name = "a", name = "b"), item.clone()), "duplicate key `name`");
         assert!(err(quote!(name = 3), item.clone()).starts_with("expected a string"));
         assert!(err(quote!(name = "volley.ping"), item.clone()).contains("reserved"));
