@@ -68,18 +68,7 @@ fn package_layout_and_names() {
 
 #[test]
 fn a_service_gets_only_the_runtime_it_uses() {
-    let doc = load::parse(
-        "inline",
-        r##"{
-          "volley": 1, "name": "plain",
-          "methods": [
-            {"name": "add", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}, "result": {"type": "integer"}}
-          ]
-        }"##,
-    )
-    .unwrap();
-    let service = Service::from_document(&doc).unwrap();
-    let files = python::generate(&service, &Settings::new()).unwrap();
+    let files = common::render(volley_cli::Language::Python, "unary_only.json");
     let runtime: Vec<String> = files
         .iter()
         .filter_map(|f| f.path.to_str()?.strip_prefix("plain_client/_runtime/").map(str::to_string))

@@ -106,18 +106,7 @@ fn members_are_camel_case_reserved_methods_are_left_out_and_imports_are_exact() 
 
 #[test]
 fn a_service_gets_only_the_runtime_it_uses() {
-    let doc = load::parse(
-        "inline",
-        r##"{
-          "volley": 1, "name": "plain",
-          "methods": [
-            {"name": "add", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}, "result": {"type": "integer"}}
-          ]
-        }"##,
-    )
-    .unwrap();
-    let service = Service::from_document(&doc).unwrap();
-    let files = typescript::generate(&service, &Settings::new()).unwrap();
+    let files = common::render(volley_cli::Language::TypeScript, "unary_only.json");
     let runtime: Vec<String> = files
         .iter()
         .filter_map(|f| f.path.to_str()?.strip_prefix("src/runtime/").map(str::to_string))
