@@ -1,5 +1,5 @@
 //! Lifecycle hooks: observe, alter metadata, or refuse, at each step of a connection and
-//! of a call, in the order Swill defines.
+//! of a call, in the order the table on [`Hook`] lists.
 
 use std::future::Future;
 use std::net::SocketAddr;
