@@ -76,6 +76,8 @@ pub fn rpc(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Schema (`minimum`, `maxLength`, `pattern`, ...). Fields whose type is itself a model
 /// are validated too, with paths such as `address.zip` or `tags[2].label` that follow
 /// serde's renaming. `#[serde(...)]` and `#[schemars(...)]` attributes pass through.
+/// The one argument, `#[model(crate = "::path")]`, roots the generated code at a
+/// renamed volley dependency, as `#[rpc(crate = ..)]` does.
 #[proc_macro_attribute]
 pub fn model(args: TokenStream, item: TokenStream) -> TokenStream {
     model::expand(args.into(), item.into()).into()

@@ -312,17 +312,24 @@ mod renamed {
     pub use ::volley as inner;
 }
 
+/// A number, described and checked through `crate::renamed::inner`.
+#[model(crate = "crate::renamed::inner")]
+pub struct Small {
+    #[validate(range(max = 100))]
+    pub n: i64,
+}
+
 /// Twice `n`, with the generated code rooted at `crate::renamed::inner`.
 #[rpc(crate = "crate::renamed::inner", name = "renamed.double")]
-async fn renamed_double(#[validate(range(max = 100))] n: i64) -> i64 {
-    n * 2
+async fn renamed_double(small: Small) -> i64 {
+    small.n * 2
 }
 
 #[tokio::test]
 async fn a_renamed_crate_path_serves_and_calls() {
     let addr = common::serve(Router::new().rpc::<renamed_double>()).await;
     let client = Client::connect(&common::url(addr)).await.unwrap();
-    assert_eq!(renamed_double::call(&client, 21).await.unwrap(), 42);
-    let e = renamed_double::call(&client, 101).await.unwrap_err();
+    assert_eq!(renamed_double::call(&client, Small { n: 21 }).await.unwrap(), 42);
+    let e = renamed_double::call(&client, Small { n: 101 }).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::INVALID_PARAMS, "{e:?}");
 }

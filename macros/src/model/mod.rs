@@ -12,8 +12,7 @@ use crate::rpc::with_errors;
 
 /// Expands `#[model(args)] item`.
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let args_error = (!args.is_empty())
-        .then(|| syn::Error::new_spanned(&args, "`#[model]` takes no arguments; put serde and schemars options in `#[serde(..)]` / `#[schemars(..)]`"));
+    let (krate, args_error) = crate_arg(args);
     let mut input = match syn::parse2::<syn::DeriveInput>(item.clone()) {
         Ok(i) => i,
         Err(_) => {
@@ -30,9 +29,35 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
     let model = parse::parse(&cx, &mut input);
     match cx.check() {
-        Ok(()) => emit::emit(&model, &input),
+        Ok(()) => match krate {
+            Some(path) => crate::crate_path::retarget(emit::emit(&model, &input), &path),
+            None => emit::emit(&model, &input),
+        },
         // The item without its `#[validate]`s, so rustc adds no errors of its own.
         Err(e) => with_errors(input.into_token_stream(), e),
+    }
+}
+
+/// `#[model]` takes one argument, `crate = "::path"` for a renamed volley dependency.
+fn crate_arg(args: TokenStream) -> (Option<syn::Path>, Option<syn::Error>) {
+    if args.is_empty() {
+        return (None, None);
+    }
+    let refused = || {
+        syn::Error::new_spanned(
+            &args,
+            "`#[model]` takes only `crate = \"::path\"`; put serde and schemars options in `#[serde(..)]` / `#[schemars(..)]`",
+        )
+    };
+    match syn::parse2::<syn::MetaNameValue>(args.clone()) {
+        Ok(nv) if nv.path.is_ident("crate") => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => match s.parse::<syn::Path>() {
+                Ok(path) => (Some(path), None),
+                Err(_) => (None, Some(syn::Error::new_spanned(s, "expected a path to the volley crate: `crate = \"::my_volley\"`"))),
+            },
+            _ => (None, Some(refused())),
+        },
+        _ => (None, Some(refused())),
     }
 }
 
