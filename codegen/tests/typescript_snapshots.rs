@@ -129,5 +129,5 @@ fn a_service_gets_only_the_runtime_it_uses() {
         .iter()
         .filter_map(|f| f.path.to_str()?.strip_prefix("src/runtime/").map(str::to_string))
         .collect();
-    assert_eq!(all.len(), typescript::model::RUNTIME_MODULES.len(), "{all:?}");
+    assert_eq!(all.len(), typescript::runtime::MODULES.len(), "{all:?}");
 }

@@ -12,35 +12,13 @@
 
 pub mod keywords;
 pub mod model;
+pub mod runtime;
 
 use askama::Template;
 
 use crate::ir::Service;
 use crate::output::{GenerateError, OutputFile, Settings};
 use model::{Model, TypeBody};
-
-/// The runtime modules' sources, by name (`templates/typescript/runtime/<name>.ts`).
-const RUNTIME_SOURCES: &[(&str, &str)] = &[
-    ("frames", include_str!("../../templates/typescript/runtime/frames.ts")),
-    ("errors", include_str!("../../templates/typescript/runtime/errors.ts")),
-    ("codec", include_str!("../../templates/typescript/runtime/codec.ts")),
-    ("credit", include_str!("../../templates/typescript/runtime/credit.ts")),
-    ("queue", include_str!("../../templates/typescript/runtime/queue.ts")),
-    ("socket", include_str!("../../templates/typescript/runtime/socket.ts")),
-    ("reconnect", include_str!("../../templates/typescript/runtime/reconnect.ts")),
-    ("calls", include_str!("../../templates/typescript/runtime/calls.ts")),
-    ("connection", include_str!("../../templates/typescript/runtime/connection.ts")),
-    ("streams", include_str!("../../templates/typescript/runtime/streams.ts")),
-    ("server_calls", include_str!("../../templates/typescript/runtime/server_calls.ts")),
-    ("subscriptions", include_str!("../../templates/typescript/runtime/subscriptions.ts")),
-    ("topics", include_str!("../../templates/typescript/runtime/topics.ts")),
-    ("patch", include_str!("../../templates/typescript/runtime/patch.ts")),
-    ("state", include_str!("../../templates/typescript/runtime/state.ts")),
-];
-
-fn runtime_source(name: &str) -> &'static str {
-    RUNTIME_SOURCES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).unwrap_or_else(|| panic!("no runtime module {name}"))
-}
 
 #[derive(Template)]
 #[template(path = "typescript/types.ts", escape = "none")]
@@ -88,7 +66,7 @@ pub fn generate(service: &Service, settings: &Settings) -> Result<Vec<OutputFile
         file("README.md", Readme { m: &m }.render()?),
     ];
     for name in &m.runtime_modules {
-        files.push(file(&format!("src/runtime/{name}.ts"), runtime_source(name).to_string()));
+        files.push(file(&format!("src/runtime/{name}.ts"), runtime::source(name).to_string()));
     }
     files.push(file("src/types.ts", TypesTs { m: &m }.render()?));
     files.push(file("src/client.ts", ClientTs { m: &m }.render()?));

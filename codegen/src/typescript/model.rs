@@ -67,20 +67,13 @@ pub struct RuntimeImport {
     pub names: Vec<String>,
 }
 
-/// The runtime modules, in dependency order: the core, then each optional feature's.
-/// Which a service gets is decided by [`runtime_modules`].
-pub const RUNTIME_MODULES: &[&str] = &[
-    "frames", "errors", "codec", "credit", "queue", "socket", "reconnect", "calls", "connection",
-    "streams", "server_calls", "subscriptions", "topics", "patch", "state",
-];
-
 /// The runtime modules a service needs: the core always; `streams` for streaming
 /// methods, `server_calls` for methods the server calls on the client, `topics` and
 /// `state` (with `subscriptions` and `patch`) for topics and shared states.
 pub fn runtime_modules(streams: bool, handlers: bool, topics: bool, states: bool) -> Vec<&'static str> {
-    RUNTIME_MODULES
+    super::runtime::MODULES
         .iter()
-        .copied()
+        .map(|(name, _)| *name)
         .filter(|m| match *m {
             "streams" => streams,
             "server_calls" => handlers,
@@ -113,7 +106,7 @@ pub fn runtime_module_of(name: &str) -> &'static str {
 
 fn runtime_imports(values: &BTreeSet<&'static str>, types: &BTreeSet<&'static str>) -> Vec<RuntimeImport> {
     let mut by_module: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
-    let position = |m: &str| RUNTIME_MODULES.iter().position(|x| *x == m).unwrap_or(0);
+    let position = super::runtime::position;
     for v in values {
         by_module.entry(position(runtime_module_of(v))).or_default().push((v.to_lowercase(), v.to_string()));
     }
@@ -124,7 +117,7 @@ fn runtime_imports(values: &BTreeSet<&'static str>, types: &BTreeSet<&'static st
         .into_iter()
         .map(|(i, mut names)| {
             names.sort();
-            RuntimeImport { module: RUNTIME_MODULES[i], names: names.into_iter().map(|(_, n)| n).collect() }
+            RuntimeImport { module: super::runtime::MODULES[i].0, names: names.into_iter().map(|(_, n)| n).collect() }
         })
         .collect()
 }
