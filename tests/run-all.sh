@@ -12,26 +12,33 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-echo "== cargo test --workspace"
+# Each step says how long it took, so a slow CI run shows where its time went.
+step_start=$SECONDS
+step() {
+  if [ -n "${step_name:-}" ]; then
+    echo "-- $step_name: $((SECONDS - step_start)) s"
+  fi
+  step_name="$1"
+  step_start=$SECONDS
+  echo
+  echo "== $1"
+}
+
+step "cargo test --workspace"
 cargo test --workspace --quiet
 
-echo
-echo "== cargo doc --workspace --no-deps (warnings denied)"
+step "cargo doc --workspace --no-deps (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
-echo
-echo "== cargo package: the published crates built from their packages, the examples listed"
+step "cargo package: the published crates built from their packages, the examples listed"
 cargo package --workspace --allow-dirty --quiet --exclude calculator --exclude streams --exclude hooks --exclude axum-app
 cargo package --allow-dirty --quiet --no-verify -p calculator -p streams -p hooks -p axum-app
 
-echo
-echo "== fuzz/run.sh 5 (each fuzz target for 5 s; FUZZING.md records the long runs)"
+step "fuzz/run.sh 5 (each fuzz target for 5 s; FUZZING.md records the long runs)"
 bash fuzz/run.sh 5
 
 for suite in tests/*/run.sh; do
-  echo
-  echo "== $suite"
+  step "$suite"
   bash "$suite"
 done
-echo
-echo "all tests passed"
+step "all tests passed in $SECONDS s"
