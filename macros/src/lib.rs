@@ -8,6 +8,8 @@
 mod crate_path;
 mod ctxt;
 mod docs;
+#[cfg(test)]
+mod expansions;
 mod model;
 mod rpc;
 mod serde_names;
@@ -32,9 +34,14 @@ use proc_macro::TokenStream;
 /// The function stays an ordinary function; next to it the macro defines a type of the
 /// same name implementing `volley::Method`, which is what the router registers.
 ///
-/// Parameters are sorted by the last segment of their type: `Context` receives the
-/// call's context, `State<T>` shared state, `Streaming<T>` the caller's stream (at most
-/// one); every other parameter is a field of the request, sent by name.
+/// Parameters come from the call or from the request. A type named `Context` (the
+/// call's context) or `State<T>` (shared state) is built with `volley::FromContext`, as
+/// is any parameter marked `#[context]` (your own extractor, such as the caller's
+/// identity); a type named `Streaming<T>` is the caller's stream (at most one); every
+/// other parameter is a field of the request, sent by name, and so is one marked
+/// `#[param]` whatever its type is called (your own `State` type, say).
+/// `#[serde(rename, default, with, ..)]` and `#[schemars(..)]` on a request parameter
+/// apply as on a struct field.
 /// `#[validate(range(..))]`, `#[validate(length(..))]` and `#[validate(pattern = "..")]`
 /// on request parameters are checked before the function runs and appear in the schema.
 ///

@@ -6,6 +6,7 @@ pub use schemars;
 pub use serde;
 
 pub use crate::error::{IntoCallError, Never};
+pub use crate::from_context::InputStream;
 pub use crate::typed_call::TypedCall;
 pub use crate::method::{
     bidi_stream, client_stream, server_stream, stream_ok, stream_result, unary, ErrorSchemaFn, MethodDef, MethodInfo,
@@ -21,7 +22,10 @@ pub use crate::validate::{
     label = "this parameter's type must implement `Deserialize` and `JsonSchema`",
     note = "derive them with `#[volley::model]` on the type, or use `Context`, `State<T>` or `Streaming<T>`"
 )]
-pub trait RpcParam {}
+pub trait RpcParam: serde::de::DeserializeOwned + schemars::JsonSchema {}
+// `do_not_recommend`: a type that misses either trait is reported as missing
+// `RpcParam`, once, with the hint above, rather than once per trait it misses.
+#[diagnostic::do_not_recommend]
 impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> RpcParam for T {}
 
 /// A type that can be an `#[rpc]` result or stream item.
@@ -30,10 +34,6 @@ impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> RpcParam for T {}
     label = "the result type must implement `Serialize` and `JsonSchema`",
     note = "derive them with `#[volley::model]` on the type"
 )]
-pub trait RpcResult {}
+pub trait RpcResult: serde::Serialize + schemars::JsonSchema {}
+#[diagnostic::do_not_recommend]
 impl<T: serde::Serialize + schemars::JsonSchema> RpcResult for T {}
-
-/// Compile-time check that a parameter type fits (emitted spanned on the parameter).
-pub const fn assert_param<T: RpcParam>() {}
-/// Compile-time check that a result type fits (emitted spanned on the return type).
-pub const fn assert_result<T: RpcResult>() {}

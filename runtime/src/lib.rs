@@ -6,6 +6,7 @@ mod client;
 mod connection;
 mod context;
 mod error;
+mod from_context;
 mod method;
 pub mod metrics;
 pub mod protocol;
@@ -27,6 +28,7 @@ pub use client::{Client, ClientBuilder};
 pub use connection::{CallOptions, ClientStreamCall, Limits, Peer, Response, StreamSender};
 pub use context::{ConnectionInfo, Context};
 pub use error::{Error, IntoCallError, Never};
+pub use from_context::FromContext;
 pub use method::{Method, MethodDef};
 pub use protocol::{Encoding, ErrorCode, Metadata, Payload, Shape};
 /// The headers of a WebSocket upgrade request, as hooks and `Context::headers` see them.

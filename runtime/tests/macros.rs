@@ -333,3 +333,44 @@ async fn a_renamed_crate_path_serves_and_calls() {
     let e = renamed_double::call(&client, Small { n: 101 }).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::INVALID_PARAMS, "{e:?}");
 }
+
+/// Reads a number the caller may send as a string.
+fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        N(u64),
+        S(String),
+    }
+    match serde::Deserialize::deserialize(d)? {
+        Either::N(n) => Ok(n),
+        Either::S(s) => s.parse().map_err(serde::de::Error::custom),
+    }
+}
+
+/// A page of ids: serde's field attributes on the parameters work as on a struct's
+/// fields, including those that change what serde asks of the type.
+#[rpc]
+async fn page(
+    #[serde(rename = "userId")] user_id: u64,
+    #[serde(default)] limit: u32,
+    #[serde(deserialize_with = "number_or_string")]
+    #[schemars(with = "String")]
+    offset: u64,
+) -> (u64, u32, u64) {
+    (user_id, limit, offset)
+}
+
+#[tokio::test]
+async fn serde_attributes_on_parameters() {
+    let addr = common::serve(Router::new().rpc::<page>()).await;
+    let client = Client::connect(&common::url(addr)).await.unwrap();
+    let r: (u64, u32, u64) = client.call("page", &json!({"userId": 7, "offset": "40"})).await.unwrap();
+    assert_eq!(r, (7, 0, 40), "limit defaults, offset is read from a string");
+    let r: (u64, u32, u64) = client.call("page", &json!({"userId": 7, "limit": 5, "offset": 3})).await.unwrap();
+    assert_eq!(r, (7, 5, 3));
+    let schema = serde_json::to_value(Router::new().rpc::<page>().schema()).unwrap();
+    let params = &schema["methods"][0]["params"];
+    assert_eq!(params["required"], json!(["userId", "offset"]), "{params}");
+    assert_eq!(params["properties"]["offset"]["type"], "string", "{params}");
+}

@@ -152,18 +152,38 @@ fn marker(m: &Method) -> TokenStream {
 }
 
 /// The body of `Method::definition`.
+///
+/// The params struct is generic over each parameter's type, so serde's and schemars'
+/// derives put their requirements on the type parameters instead of failing inside the
+/// generated impls. The parameter, input and result types then meet their traits at one
+/// place only, the turbofish of `__volley_define::<..>`, each type argument spanned at
+/// the user's type: one mistake gives one error, at the type that has it.
 fn definition(m: &Method) -> TokenStream {
     let v = format_ident!("__volley_v");
-    let asserts = assertions(m);
+    let params: Vec<_> = m.request_params().collect();
+    // The struct's type parameter for each generic field, `None` for a concrete one.
+    let generics: Vec<Option<Ident>> = params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (!p.concrete).then(|| format_ident!("__VolleyP{}", i)))
+        .collect();
+    let type_params: Vec<&Ident> = generics.iter().flatten().collect();
+    let user_tys: Vec<&syn::Type> = params.iter().zip(&generics).filter(|(_, g)| g.is_some()).map(|(p, _)| &p.ty).collect();
 
-    let fields = m.request_params().map(|p| {
+    let fields = params.iter().zip(&generics).map(|(p, g)| {
         let ident = &p.ident;
-        let ty = &p.ty;
+        let ty = match g {
+            Some(g) => quote!(#g),
+            None => {
+                let ty = &p.ty;
+                quote!(#ty)
+            }
+        };
         let attrs = &p.field_attrs;
         let schemars = p.constraints.schemars_attrs();
         quote!(#(#attrs)* #schemars #ident: #ty,)
     });
-    let validations = m.request_params().map(|p| {
+    let validations = params.iter().map(|p| {
         let ident = &p.ident;
         let wire = &p.wire_name;
         let value = quote!(&self.#ident);
@@ -184,52 +204,95 @@ fn definition(m: &Method) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let error_schema = error_schema(m);
-    let closure = closure(m);
+    let closure = closure(m, &user_tys);
+    let define = define_fn(m, &type_params);
 
-    let result_ty = |t: &syn::Type| quote!(#t);
-    let (ctor, generics) = match (m.shape(), &m.ret.output) {
-        (Shape::Unary, Output::Value(t)) => {
-            let t = result_ty(t);
-            (quote!(unary), quote!(__VolleyParams, #t, _, _))
-        }
-        (Shape::ServerStream, Output::Stream(item)) => {
-            let t = result_ty(&item.ty);
-            (quote!(server_stream), quote!(__VolleyParams, #t, _, _, _))
-        }
-        (Shape::ClientStream, Output::Value(t)) => {
-            let i = m.streaming_item().expect("client streams have an input");
-            let t = result_ty(t);
-            (quote!(client_stream), quote!(__VolleyParams, #i, #t, _, _))
-        }
-        (Shape::BidiStream, Output::Stream(item)) => {
-            let i = m.streaming_item().expect("bidi streams have an input");
-            let t = result_ty(&item.ty);
-            (quote!(bidi_stream), quote!(__VolleyParams, #i, #t, _, _, _))
-        }
-        _ => unreachable!("the shape follows from the output"),
+    // The types checked at the call, each spanned where the user wrote it.
+    let spanned = |t: &syn::Type| quote_spanned!(t.span()=> #t);
+    let mut checked: Vec<TokenStream> = user_tys.iter().map(|t| spanned(t)).collect();
+    if let Some(i) = m.streaming_item() {
+        checked.push(spanned(i));
+    }
+    checked.push(match &m.ret.output {
+        Output::Value(t) => spanned(t),
+        Output::Stream(item) => spanned(&item.ty),
+    });
+    let inferred = match m.shape() {
+        Shape::Unary | Shape::ClientStream => quote!(_, _),
+        Shape::ServerStream | Shape::BidiStream => quote!(_, _, _),
     };
 
     quote! {
-        #asserts
-
         #[derive(::volley::__private::serde::Deserialize, ::volley::__private::schemars::JsonSchema)]
         #[serde(crate = "::volley::__private::serde")]
         #[schemars(crate = "::volley::__private::schemars")]
-        struct __VolleyParams {
+        struct __VolleyParams<#(#type_params),*> {
             #(#fields)*
         }
 
-        impl ::volley::__private::Validate for __VolleyParams {
+        impl ::volley::__private::Validate for __VolleyParams<#(#user_tys),*> {
             fn validate(&self, #v: &mut ::volley::__private::Violations) {
                 #(#validations)*
             }
         }
 
-        ::volley::__private::#ctor::<#generics>(
+        #define
+
+        __volley_define::<#(#checked,)* #inferred>(
             ::volley::__private::MethodInfo { name: #name, docs: #docs, deprecated: #deprecated },
             #error_schema,
             #closure,
         )
+    }
+}
+
+/// `fn __volley_define<..>`: the runtime's builder for the method's shape, called with
+/// the params struct over type parameters that carry the `RpcParam` and `RpcResult`
+/// bounds, so those bounds are the only ones checked against the user's types.
+fn define_fn(m: &Method, type_params: &[&Ident]) -> TokenStream {
+    let p = quote!(__VolleyParams<#(#type_params),*>);
+    let param_bound = quote!(::volley::__private::RpcParam + ::core::marker::Send + 'static);
+    let input = m.streaming_item().map(|_| format_ident!("__VolleyI"));
+    let (stream, out) = match &m.ret.output {
+        Output::Value(_) => (None, quote!(__VolleyR)),
+        Output::Stream(_) => (Some(format_ident!("__VolleyS")), quote!(__VolleyS)),
+    };
+    let input_param = input.as_ref().map(|i| quote!(#i,));
+    let stream_param = stream.as_ref().map(|s| quote!(#s,));
+    let input_arg = input.as_ref().map(|i| quote!(, ::volley::Streaming<#i>));
+    let input_bound = input.as_ref().map(|i| quote!(#i: #param_bound,));
+    let stream_bound = stream.as_ref().map(|s| {
+        quote! {
+            #s: ::volley::__private::Stream<Item = ::core::result::Result<__VolleyR, ::volley::Error>>
+                + ::core::marker::Send + 'static,
+        }
+    });
+    let ctor = format_ident!("{}", m.shape().as_str());
+    let ctor_generics = match m.shape() {
+        Shape::Unary => quote!(#p, __VolleyR, __VolleyF, __VolleyFut),
+        Shape::ServerStream => quote!(#p, __VolleyR, __VolleyS, __VolleyF, __VolleyFut),
+        Shape::ClientStream => quote!(#p, __VolleyI, __VolleyR, __VolleyF, __VolleyFut),
+        Shape::BidiStream => quote!(#p, __VolleyI, __VolleyR, __VolleyS, __VolleyF, __VolleyFut),
+    };
+    quote! {
+        fn __volley_define<#(#type_params,)* #input_param __VolleyR, #stream_param __VolleyF, __VolleyFut>(
+            __volley_info: ::volley::__private::MethodInfo,
+            __volley_errors: ::volley::__private::ErrorSchemaFn,
+            __volley_f: __VolleyF,
+        ) -> ::volley::__private::MethodDef
+        where
+            #(#type_params: #param_bound,)*
+            #input_bound
+            __VolleyR: ::volley::__private::RpcResult + ::core::marker::Send + 'static,
+            #stream_bound
+            #p: ::volley::__private::Validate,
+            __VolleyF: ::core::ops::Fn(::volley::Context, #p #input_arg) -> __VolleyFut
+                + ::core::marker::Send + ::core::marker::Sync + 'static,
+            __VolleyFut: ::core::future::Future<Output = ::core::result::Result<#out, ::volley::Error>>
+                + ::core::marker::Send + 'static,
+        {
+            ::volley::__private::#ctor::<#ctor_generics>(__volley_info, __volley_errors, __volley_f)
+        }
     }
 }
 
@@ -243,25 +306,6 @@ pub fn nested_validation(value: &TokenStream, v: &Ident) -> TokenStream {
             (&&::volley::__private::Wrap(#value)).__volley_validate(#v);
         }
     }
-}
-
-/// Checks spanned on the user's types, so a missing trait is reported on the parameter
-/// or return type that lacks it, with the runtime's hint.
-fn assertions(m: &Method) -> TokenStream {
-    let mut out = TokenStream::new();
-    for p in m.request_params() {
-        let ty = &p.ty;
-        out.extend(quote_spanned! {ty.span()=> let _ = ::volley::__private::assert_param::<#ty>; });
-    }
-    if let Some(i) = m.streaming_item() {
-        out.extend(quote_spanned! {i.span()=> let _ = ::volley::__private::assert_param::<#i>; });
-    }
-    let t = match &m.ret.output {
-        Output::Value(t) => t,
-        Output::Stream(item) => &item.ty,
-    };
-    out.extend(quote_spanned! {t.span()=> let _ = ::volley::__private::assert_result::<#t>; });
-    out
 }
 
 fn error_schema(m: &Method) -> TokenStream {
@@ -286,26 +330,25 @@ fn error_schema(m: &Method) -> TokenStream {
 
 /// The handler closure: pulls state out of the context, calls the function with every
 /// argument in its place, and converts the result.
-fn closure(m: &Method) -> TokenStream {
+fn closure(m: &Method, param_tys: &[&syn::Type]) -> TokenStream {
     let ctx = format_ident!("__volley_ctx");
     let params = format_ident!("__volley_params");
     let input = format_ident!("__volley_input");
     let mut lets = TokenStream::new();
     let mut call_args = Vec::new();
     for (i, arg) in m.args.iter().enumerate() {
-        match &arg.kind {
-            ArgKind::Context => call_args.push(quote!(::core::clone::Clone::clone(&#ctx))),
-            ArgKind::State(t) => {
-                let local = format_ident!("__volley_state_{}", i);
-                lets.extend(quote_spanned! {arg.span=>
-                    let #local = match ::volley::State::<#t>::from_context(&#ctx) {
-                        ::core::result::Result::Ok(s) => s,
+        match arg {
+            ArgKind::FromContext(t) => {
+                let local = format_ident!("__volley_arg_{}", i);
+                lets.extend(quote_spanned! {t.span()=>
+                    let #local = match <#t as ::volley::FromContext>::from_context(&#ctx) {
+                        ::core::result::Result::Ok(v) => v,
                         ::core::result::Result::Err(e) => return ::core::result::Result::Err(e),
                     };
                 });
                 call_args.push(quote!(#local));
             }
-            ArgKind::Streaming(item) => {
+            ArgKind::Streaming { ty, item } => {
                 // Items are checked against their declared constraints like parameters.
                 lets.extend(quote! {
                     let #input = #input.checked(|__volley_item: &#item, __volley_v: &mut ::volley::__private::Violations| {
@@ -314,7 +357,7 @@ fn closure(m: &Method) -> TokenStream {
                         (&&::volley::__private::Wrap(__volley_item)).__volley_validate(__volley_v)
                     });
                 });
-                call_args.push(quote!(#input));
+                call_args.push(quote_spanned!(ty.span()=> <#ty as ::volley::__private::InputStream<#item>>::from_input(#input)));
             }
             ArgKind::Request(p) => {
                 let ident = &p.ident;
@@ -352,111 +395,9 @@ fn closure(m: &Method) -> TokenStream {
     };
     let input_param = m.streaming_item().map(|i| quote!(, #input: ::volley::Streaming<#i>));
     quote! {
-        |#ctx: ::volley::Context, #params: __VolleyParams #input_param| async move {
+        |#ctx: ::volley::Context, #params: __VolleyParams<#(#param_tys),*> #input_param| async move {
             #lets
             #body
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ctxt::Ctxt;
-    use crate::rpc::parse;
-    use syn::parse_quote;
-
-    fn expand(args: TokenStream, mut item: ItemFn) -> String {
-        let cx = Ctxt::new();
-        let a = parse::parse_args(&cx, args);
-        let m = parse::parse_fn(&cx, a, &mut item);
-        cx.check().unwrap();
-        emit(&m, &item).to_string()
-    }
-
-    /// Compares with whitespace removed, so needles may be partial (unbalanced) code.
-    fn has(haystack: &str, needle: &str) {
-        let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-        assert!(squash(haystack).contains(&squash(needle)), "expected\n  {needle}\nin\n  {haystack}");
-    }
-
-    #[test]
-    fn typed_error_unary() {
-        let s = expand(
-            quote!(name = "calc.divide"),
-            parse_quote!(async fn divide(a: f64, b: f64) -> Result<f64, DivError> { a / b }),
-        );
-        has(&s, r#"struct divide {}"#);
-        has(&s, r#"impl ::volley::Method for divide"#);
-        has(&s, r#"struct __VolleyParams { a: f64, b: f64, }"#);
-        has(&s, r#"::volley::__private::unary::<__VolleyParams, f64, _, _>"#);
-        has(&s, r#"name: "calc.divide""#);
-        has(&s, r#"<DivError as ::volley::__private::IntoCallError>::error_schema"#);
-        has(&s, r#"::core::result::Result::map_err(divide(__volley_params.a, __volley_params.b).await, ::volley::__private::IntoCallError::into_call_error)"#);
-    }
-
-    #[test]
-    fn plain_values_are_wrapped_in_ok_and_sync_fns_not_awaited() {
-        let s = expand(quote!(), parse_quote!(fn sync_too(x: u32) -> u32 { x }));
-        has(&s, r#"::core::result::Result::Ok(sync_too(__volley_params.x))"#);
-        has(&s, r#"<::volley::__private::Never as ::volley::__private::IntoCallError>::error_schema"#);
-    }
-
-    #[test]
-    fn state_context_and_constraints() {
-        let s = expand(
-            quote!(),
-            parse_quote!(async fn get(db: State<Db>, ctx: Context, #[validate(range(min = 1))] id: u64) -> u8 { 0 }),
-        );
-        has(&s, r#"let __volley_state_0 = match ::volley::State::<Db>::from_context(&__volley_ctx)"#);
-        has(&s, r#"get(__volley_state_0, ::core::clone::Clone::clone(&__volley_ctx), __volley_params.id).await"#);
-        has(&s, r#"#[schemars(range(min = 1))] id: u64,"#);
-        has(&s, r#"__volley_v.at("id", |__volley_v| { ::volley::__private::check_range(&self.id, ::core::option::Option::Some(1f64), ::core::option::Option::None, __volley_v);"#);
-        // The user's function keeps no `#[validate]`.
-        assert!(!s.contains("# [validate"), "{s}");
-    }
-
-    #[test]
-    fn stream_shapes_pick_their_constructor() {
-        let s = expand(quote!(), parse_quote!(async fn countdown(from: u32) -> impl Stream<Item = u32> { todo!() }));
-        has(&s, r#"server_stream::<__VolleyParams, u32, _, _, _>"#);
-        has(&s, r#"::volley::__private::stream_ok(__volley_stream)"#);
-
-        let s = expand(
-            quote!(),
-            parse_quote!(async fn lines(path: String) -> Result<impl Stream<Item = Result<String, ReadError>>, ReadError> { todo!() }),
-        );
-        has(&s, r#"server_stream::<__VolleyParams, String, _, _, _>"#);
-        has(&s, r#"::volley::__private::stream_result(__volley_stream)"#);
-        has(&s, r#"return ::core::result::Result::Err(::volley::__private::IntoCallError::into_call_error(e))"#);
-
-        let s = expand(quote!(), parse_quote!(async fn sum(items: Streaming<i64>) -> i64 { 0 }));
-        has(&s, r#"client_stream::<__VolleyParams, i64, i64, _, _>"#);
-        has(&s, r#"|__volley_ctx: ::volley::Context, __volley_params: __VolleyParams, __volley_input: ::volley::Streaming<i64>|"#);
-        has(&s, r#"sum(__volley_input).await"#);
-
-        let s = expand(quote!(), parse_quote!(async fn echo(ctx: Context, input: Streaming<String>) -> impl Stream<Item = String> { todo!() }));
-        has(&s, r#"bidi_stream::<__VolleyParams, String, String, _, _, _>"#);
-    }
-
-    #[test]
-    fn docs_and_deprecation_reach_the_method_info() {
-        let s = expand(
-            quote!(),
-            parse_quote! {
-                /// Adds two numbers.
-                #[deprecated(note = "use add")]
-                async fn old_add(a: i64, b: i64) -> i64 { a + b }
-            },
-        );
-        has(&s, r#"docs: "Adds two numbers.", deprecated: ::core::option::Option::Some("use add")"#);
-        has(&s, r#"#[allow(deprecated)] impl ::volley::Method for old_add"#);
-    }
-
-    #[test]
-    fn visibility_is_shared_with_the_marker() {
-        let s = expand(quote!(), parse_quote!(pub(crate) async fn f() {}));
-        has(&s, r#"pub(crate) struct f {}"#);
-        has(&s, r#"unary::<__VolleyParams, (), _, _>"#);
     }
 }

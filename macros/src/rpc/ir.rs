@@ -1,7 +1,6 @@
 //! What `#[rpc]` understood about a function: one [`Method`] with one [`Arg`] per
 //! parameter, in declaration order, and the classified return type.
 
-use proc_macro2::Span;
 use syn::{Attribute, Ident, Type, Visibility};
 
 use crate::docs::Docs;
@@ -21,28 +20,24 @@ pub struct Method {
     pub deprecated: Option<String>,
     /// `async fn`, or a plain `fn` returning `impl Future`: the call is awaited.
     pub awaited: bool,
-    /// The parameters, in order.
-    pub args: Vec<Arg>,
+    /// What each parameter receives, in order.
+    pub args: Vec<ArgKind>,
     /// The return type.
     pub ret: Return,
 }
 
-/// One parameter of the function.
-pub struct Arg {
-    /// What the parameter receives.
-    pub kind: ArgKind,
-    /// The span of the parameter, for errors.
-    pub span: Span,
-}
-
-/// What the runtime passes for a parameter, recognised by the last segment of its type.
+/// What the runtime passes for a parameter.
+///
+/// By default a type named `Context` or `State<T>` comes from the call and one named
+/// `Streaming<T>` is the input stream; `#[context]` and `#[param]` on the parameter
+/// say which it is whatever its name. Either way the generated code goes through a
+/// trait (`FromContext`, `InputStream`), so a type taken for the wrong kind is one
+/// error at the parameter.
 pub enum ArgKind {
-    /// `Context`: the per-call context.
-    Context,
-    /// `State<T>`: shared application state of type `T`.
-    State(Type),
-    /// `Streaming<T>`: the items the caller streams.
-    Streaming(Type),
+    /// Built from the call by `FromContext`: `Context`, `State<T>`, or the user's own.
+    FromContext(Type),
+    /// `Streaming<T>`: the items the caller streams, with `T`.
+    Streaming { ty: Type, item: Type },
     /// Anything else: a field of the request.
     Request(Box<RequestParam>),
 }
@@ -59,6 +54,10 @@ pub struct RequestParam {
     pub field_attrs: Vec<Attribute>,
     /// The key the caller uses: the name, or a `#[serde(rename)]`.
     pub wire_name: String,
+    /// The params struct keeps the type as written instead of a type parameter: one of
+    /// its attributes changes what serde or schemars require of the type
+    /// (`#[serde(default)]`, `#[serde(with)]`, `#[schemars(with)]`, ...).
+    pub concrete: bool,
 }
 
 /// The return type, taken apart.
@@ -112,15 +111,15 @@ impl Method {
 
     /// The item type of the `Streaming` parameter, if there is one.
     pub fn streaming_item(&self) -> Option<&Type> {
-        self.args.iter().find_map(|a| match &a.kind {
-            ArgKind::Streaming(t) => Some(t),
+        self.args.iter().find_map(|a| match a {
+            ArgKind::Streaming { item, .. } => Some(item),
             _ => None,
         })
     }
 
     /// The request parameters, in order.
     pub fn request_params(&self) -> impl Iterator<Item = &RequestParam> {
-        self.args.iter().filter_map(|a| match &a.kind {
+        self.args.iter().filter_map(|a| match a {
             ArgKind::Request(p) => Some(&**p),
             _ => None,
         })

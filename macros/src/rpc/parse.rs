@@ -7,7 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, FnArg, ItemFn, Lit, LitStr, Meta, Pat, ReturnType, Token, Type};
 
-use super::ir::{Arg, ArgKind, ErrorType, Method, Output, RequestParam, Return, StreamItem};
+use super::ir::{ArgKind, ErrorType, Method, Output, RequestParam, Return, StreamItem};
 use crate::ctxt::Ctxt;
 use crate::docs::{self, Docs};
 use crate::types;
@@ -145,7 +145,8 @@ pub fn parse_fn(cx: &Ctxt, args: RpcArgs, item: &mut ItemFn) -> Method {
                 if let Some(cfg) = pt.attrs.iter().find(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr")) {
                     cx.error_spanned_by(cfg, "`#[cfg]` on parameters of `#[rpc]` functions is not supported: the request type must be the same in every build");
                 }
-                let kind = classify_arg(cx, &pt.ty);
+                let marked = take_kind_marker(cx, &mut pt.attrs);
+                let kind = classify_arg(cx, &pt.ty, marked);
                 let ident = match &*pt.pat {
                     Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => Some(pi.ident.clone()),
                     Pat::Wild(_) if !matches!(kind, ArgKind::Request(_)) => None,
@@ -167,9 +168,9 @@ pub fn parse_fn(cx: &Ctxt, args: RpcArgs, item: &mut ItemFn) -> Method {
                     }
                 }
                 if !matches!(kind, ArgKind::Request(_)) && (!constraints.is_empty() || !field_attrs.is_empty()) {
-                    cx.error_at(span, "`#[validate]`, `#[serde]` and `#[schemars]` apply only to request parameters, not to `Context`, `State` or `Streaming`");
+                    cx.error_at(span, "`#[validate]`, `#[serde]` and `#[schemars]` apply only to request parameters, not to `Context`, `State`, `#[context]` or `Streaming` ones");
                 }
-                if let ArgKind::Streaming(_) = kind {
+                if let ArgKind::Streaming { .. } = kind {
                     if streaming_seen.is_some() {
                         cx.error_spanned_by(&pt.ty, "a method takes at most one `Streaming<T>` parameter: a call has one input stream; send a `Streaming` of an enum to mix item kinds");
                     }
@@ -186,11 +187,12 @@ pub fn parse_fn(cx: &Ctxt, args: RpcArgs, item: &mut ItemFn) -> Method {
                         let wire_name = crate::serde_names::Member::from_attrs(&field_attrs)
                             .rename
                             .unwrap_or_else(|| syn::ext::IdentExt::unraw(&ident).to_string());
-                        ArgKind::Request(Box::new(RequestParam { ident, ty: (*pt.ty).clone(), constraints, field_attrs, wire_name }))
+                        let concrete = changes_bounds(&field_attrs);
+                        ArgKind::Request(Box::new(RequestParam { ident, ty: (*pt.ty).clone(), constraints, field_attrs, wire_name, concrete }))
                     }
                     other => other,
                 };
-                args_ir.push(Arg { kind, span });
+                args_ir.push(kind);
             }
         }
     }
@@ -210,27 +212,57 @@ pub fn parse_fn(cx: &Ctxt, args: RpcArgs, item: &mut ItemFn) -> Method {
     }
 }
 
-/// Sorts a parameter by the last segment of its type.
-fn classify_arg(cx: &Ctxt, ty: &Type) -> ArgKind {
+/// What a parameter's own attribute says it is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    /// `#[context]`: built from the call with `FromContext`.
+    Context,
+    /// `#[param]`: a field of the request, whatever its type is named.
+    Param,
+}
+
+/// Removes `#[context]` or `#[param]` from the parameter and says which it was.
+fn take_kind_marker(cx: &Ctxt, attrs: &mut Vec<syn::Attribute>) -> Option<Marker> {
+    let mut found: Option<Marker> = None;
+    attrs.retain(|a| {
+        let marker = if a.path().is_ident("context") {
+            Marker::Context
+        } else if a.path().is_ident("param") {
+            Marker::Param
+        } else {
+            return true;
+        };
+        if !matches!(a.meta, Meta::Path(_)) {
+            cx.error_spanned_by(a, format!("`#[{}]` takes no arguments", a.path().get_ident().map(ToString::to_string).unwrap_or_default()));
+        } else if let Some(prev) = found {
+            let msg = if prev == marker { "duplicate attribute" } else { "a parameter is either `#[context]` or `#[param]`, not both" };
+            cx.error_spanned_by(a, msg);
+        } else {
+            found = Some(marker);
+        }
+        false
+    });
+    found
+}
+
+/// Sorts a parameter: by its marker, else by the last segment of its type.
+fn classify_arg(cx: &Ctxt, ty: &Type, marked: Option<Marker>) -> ArgKind {
+    match marked {
+        Some(Marker::Context) => return ArgKind::FromContext(ty.clone()),
+        Some(Marker::Param) => return ArgKind::Request(Box::new(placeholder())),
+        None => {}
+    }
     let Some(seg) = types::last_segment(ty) else {
         return ArgKind::Request(Box::new(placeholder()));
     };
-    let inner = || {
-        let args = types::type_args(seg);
-        match args.as_slice() {
-            [one] => Some((*one).clone()),
-            _ => {
-                cx.error_spanned_by(ty, format!("expected `{}<T>` with one type argument", seg.ident));
-                None
-            }
-        }
-    };
     match seg.ident.to_string().as_str() {
-        "Context" => ArgKind::Context,
-        "State" => inner().map_or(ArgKind::Context, ArgKind::State),
-        "Streaming" => match inner() {
-            Some(t) => ArgKind::Streaming(t),
-            None => ArgKind::Context,
+        "Context" | "State" => ArgKind::FromContext(ty.clone()),
+        "Streaming" => match types::type_args(seg).as_slice() {
+            [one] => ArgKind::Streaming { ty: ty.clone(), item: (*one).clone() },
+            _ => {
+                cx.error_spanned_by(ty, "expected `Streaming<T>` with one type argument, or `#[param]` on a parameter of your own type");
+                ArgKind::FromContext(ty.clone())
+            }
         },
         _ => ArgKind::Request(Box::new(placeholder())),
     }
@@ -244,7 +276,33 @@ fn placeholder() -> RequestParam {
         constraints: Constraints::default(),
         field_attrs: Vec::new(),
         wire_name: String::new(),
+        concrete: false,
     }
+}
+
+/// Whether a parameter's `#[serde]` or `#[schemars]` attributes change what the derives
+/// require of its type: anything but naming and documentation keys may (`default` asks
+/// for `Default`, `with` replaces `Deserialize`, `skip` needs neither). Such a
+/// parameter keeps its concrete type in the params struct, where serde and schemars
+/// check it themselves.
+fn changes_bounds(attrs: &[syn::Attribute]) -> bool {
+    const NAMING: &[&str] = &["rename", "alias", "title", "description", "example"];
+    attrs.iter().filter(|a| a.path().is_ident("serde") || a.path().is_ident("schemars")).any(|a| {
+        let mut other = false;
+        let parsed = a.parse_nested_meta(|meta| {
+            if !meta.path.get_ident().is_some_and(|i| NAMING.iter().any(|n| i == n)) {
+                other = true;
+            }
+            // Skip the value, whatever it is.
+            if meta.input.peek(Token![=]) {
+                meta.value()?.parse::<Expr>()?;
+            } else if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+                let _: TokenStream = meta.input.parse()?;
+            }
+            Ok(())
+        });
+        other || parsed.is_err()
+    })
 }
 
 fn parse_return(cx: &Ctxt, output: &ReturnType, awaited: &mut bool) -> Return {
@@ -347,8 +405,8 @@ mod tests {
         assert_eq!(m.docs.text().unwrap(), "Gets a user.");
         assert!(m.awaited);
         assert_eq!(m.shape(), Shape::Unary);
-        assert!(matches!(&m.args[0].kind, ArgKind::State(t) if ty(t) == "Db"));
-        assert!(matches!(m.args[1].kind, ArgKind::Context));
+        assert!(matches!(&m.args[0], ArgKind::FromContext(t) if ty(t) == "State < Db >"));
+        assert!(matches!(&m.args[1], ArgKind::FromContext(t) if ty(t) == "volley :: Context"));
         let p: Vec<_> = m.request_params().collect();
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].wire_name, "id");
@@ -418,6 +476,26 @@ mod tests {
         for needle in ["generic", "`self`", "borrowed", "patterns", "at most one `Streaming", "reserved"] {
             assert!(e.contains(needle), "missing {needle:?} in {e}");
         }
+    }
+
+    #[test]
+    fn markers_override_the_type_name() {
+        let m = ok(parse_quote!(async fn f(#[param] state: State, #[context] who: Caller, #[param] s: Streaming<u8>, plain: u8) {}));
+        let kinds: Vec<&str> = m
+            .args
+            .iter()
+            .map(|a| match a {
+                ArgKind::FromContext(_) => "context",
+                ArgKind::Streaming { .. } => "streaming",
+                ArgKind::Request(_) => "param",
+            })
+            .collect();
+        assert_eq!(kinds, ["param", "context", "param", "param"]);
+        assert_eq!(m.shape(), Shape::Unary);
+        let e = err(quote!(), parse_quote!(async fn f(#[context] #[param] x: u8) {}));
+        assert!(e.contains("either `#[context]` or `#[param]`"), "{e}");
+        let e = err(quote!(), parse_quote!(async fn f(#[context(x)] c: Caller) {}));
+        assert!(e.contains("takes no arguments"), "{e}");
     }
 
     #[test]
