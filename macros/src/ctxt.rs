@@ -57,3 +57,9 @@ impl Drop for Ctxt {
         }
     }
 }
+
+/// `tokens` followed by the errors as `compile_error!`s.
+pub fn with_errors(mut tokens: proc_macro2::TokenStream, err: syn::Error) -> proc_macro2::TokenStream {
+    tokens.extend(err.into_compile_error());
+    tokens
+}

@@ -2,8 +2,10 @@
 //! makes a type usable in requests and results. Use them through the `volley` crate,
 //! which re-exports both; the generated code names only `::volley::__private`.
 //!
-//! Each macro parses its input into an IR and then emits code from it (`rpc/`,
-//! `model/`); mistakes are collected and reported together (`ctxt.rs`).
+//! Each macro has the same four files (`rpc/`, `model/`): `parse` reads the input into
+//! the IR of `ir`, `check` refuses what cannot be served, and `emit` writes the code.
+//! Mistakes are collected and reported together (`ctxt.rs`); what the macros write is
+//! pinned by the snapshots of `expansions.rs`.
 
 mod crate_path;
 mod ctxt;

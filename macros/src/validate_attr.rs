@@ -410,3 +410,15 @@ mod tests {
         assert!(s.contains("Some (4usize)"), "{s}");
     }
 }
+
+/// Validation of whatever the value's type declares, if it implements `Validate`
+/// (autoref specialization: other types are skipped).
+pub fn nested_validation(value: &TokenStream, v: &Ident) -> TokenStream {
+    quote! {
+        {
+            #[allow(unused_imports)]
+            use ::volley::__private::{ValidateViaTrait as _, ValidateFallback as _};
+            (&&::volley::__private::Wrap(#value)).__volley_validate(#v);
+        }
+    }
+}

@@ -5,8 +5,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{DeriveInput, Ident};
 
-use super::parse::{Body, Field, Fields, Model, Segment, Style};
-use crate::rpc::emit::nested_validation;
+use super::ir::{Body, Field, Fields, Model, Segment, Style};
+use crate::validate_attr::nested_validation;
 
 /// The derives, the item (attributes already rewritten) and the `Validate` impl.
 pub fn emit(model: &Model, item: &DeriveInput) -> TokenStream {

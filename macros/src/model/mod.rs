@@ -1,14 +1,16 @@
-//! `#[model]`: parse the type ([`parse`]), then render derives and `Validate`
-//! ([`emit`]).
+//! `#[model]`: parse the type ([`parse`]) into a [`ir::Model`], refusing what serde cannot
+//! carry ([`check`]), then render derives and `Validate` ([`emit`]).
 
+pub mod check;
 pub mod emit;
+pub mod ir;
 pub mod parse;
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 
 use crate::ctxt::Ctxt;
-use crate::rpc::with_errors;
+use crate::ctxt::with_errors;
 
 /// Expands `#[model(args)] item`.
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {

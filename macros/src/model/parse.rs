@@ -2,87 +2,18 @@
 //! schemars attributes (in place, on the item that is emitted) and records, for the
 //! `Validate` impl, which fields to check and under which path segment.
 
-use syn::{Data, DeriveInput, Fields as SynFields, Generics, Ident, Member};
+use syn::{Data, DeriveInput, Fields as SynFields, Member};
+
+use super::check;
+use super::ir::{Body, Field, Fields, Model, Segment, Style, Variant};
 
 use crate::ctxt::Ctxt;
 use crate::serde_names::{Container, Member as SerdeMember, RenameRule};
 use crate::validate_attr::Constraints;
 
-/// A model.
-pub struct Model {
-    /// The type's name.
-    pub ident: Ident,
-    /// Its generics, for the `Validate` impl.
-    pub generics: Generics,
-    /// Its fields or variants.
-    pub body: Body,
-}
-
-/// A struct's fields or an enum's variants.
-pub enum Body {
-    /// A struct.
-    Struct(Fields),
-    /// An enum.
-    Enum(Vec<Variant>),
-}
-
-/// The fields of a struct or of one variant.
-pub struct Fields {
-    /// Named, tuple or unit.
-    pub style: Style,
-    /// The fields, in order.
-    pub fields: Vec<Field>,
-}
-
-/// How fields are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
-    /// `{ a: T }`
-    Named,
-    /// `(T, U)`
-    Tuple,
-    /// No fields.
-    Unit,
-}
-
-/// One field.
-pub struct Field {
-    /// `self.name` or `self.0`.
-    pub member: Member,
-    /// Where the field's value sits below its parent, for error paths.
-    pub segment: Segment,
-    /// Declared constraints.
-    pub constraints: Constraints,
-    /// Not deserialized (`#[serde(skip)]`): nothing to validate.
-    pub skip: bool,
-}
-
-/// A step in an error path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
-    /// `.name`
-    Key(String),
-    /// `[i]`
-    Index(usize),
-    /// No step: the value sits inline (newtypes, `flatten`, `transparent`).
-    Inline,
-}
-
-/// One enum variant.
-pub struct Variant {
-    /// The variant's name.
-    pub ident: Ident,
-    /// Where the variant's fields sit below the enum's value.
-    pub segment: Segment,
-    /// Its fields.
-    pub fields: Fields,
-    /// Not deserialized (`#[serde(skip)]`).
-    pub skip: bool,
-}
-
 /// Parses the item, rewriting its attributes in place.
 pub fn parse(cx: &Ctxt, input: &mut DeriveInput) -> Model {
-    reject_validate(cx, &mut input.attrs, "on the type");
+    check::no_validate(cx, &mut input.attrs, "on the type");
     let container = Container::from_attrs(&input.attrs);
     let body = match &mut input.data {
         Data::Struct(s) => {
@@ -98,7 +29,7 @@ pub fn parse(cx: &Ctxt, input: &mut DeriveInput) -> Model {
             e.variants
                 .iter_mut()
                 .map(|v| {
-                    reject_validate(cx, &mut v.attrs, "on a variant");
+                    check::no_validate(cx, &mut v.attrs, "on a variant");
                     let serde = SerdeMember::from_attrs(&v.attrs);
                     let name = serde.rename.clone().unwrap_or_else(|| {
                         let n = v.ident.to_string();
@@ -120,25 +51,11 @@ pub fn parse(cx: &Ctxt, input: &mut DeriveInput) -> Model {
                 .collect(),
         ),
         Data::Union(u) => {
-            cx.error_spanned_by(
-                u.union_token,
-                "`#[model]` goes on a struct or an enum: serde cannot (de)serialize unions; use an enum",
-            );
+            check::not_a_union(cx, u);
             Body::Struct(Fields { style: Style::Unit, fields: Vec::new() })
         }
     };
     Model { ident: input.ident.clone(), generics: input.generics.clone(), body }
-}
-
-fn reject_validate(cx: &Ctxt, attrs: &mut Vec<syn::Attribute>, place: &str) {
-    attrs.retain(|a| {
-        if a.path().is_ident("validate") {
-            cx.error_spanned_by(a, format!("`#[validate]` goes on fields, not {place}"));
-            false
-        } else {
-            true
-        }
-    });
 }
 
 fn parse_fields(cx: &Ctxt, fields: &mut SynFields, rule: Option<RenameRule>) -> Fields {

@@ -11,6 +11,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, ItemFn};
 
 use super::ir::{ArgKind, ErrorType, Method, Output, Shape};
+use crate::validate_attr::nested_validation;
 
 /// The whole expansion for a method that passed every check.
 pub fn emit(m: &Method, item: &ItemFn) -> TokenStream {
@@ -292,18 +293,6 @@ fn define_fn(m: &Method, type_params: &[&Ident]) -> TokenStream {
                 + ::core::marker::Send + 'static,
         {
             ::volley::__private::#ctor::<#ctor_generics>(__volley_info, __volley_errors, __volley_f)
-        }
-    }
-}
-
-/// Validation of whatever the value's type declares, if it implements `Validate`
-/// (autoref specialization: other types are skipped).
-pub fn nested_validation(value: &TokenStream, v: &Ident) -> TokenStream {
-    quote! {
-        {
-            #[allow(unused_imports)]
-            use ::volley::__private::{ValidateViaTrait as _, ValidateFallback as _};
-            (&&::volley::__private::Wrap(#value)).__volley_validate(#v);
         }
     }
 }

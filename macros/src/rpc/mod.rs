@@ -1,6 +1,7 @@
-//! `#[rpc]`: parse the function ([`parse`]) into a [`ir::Method`], then render it
-//! ([`emit`]).
+//! `#[rpc]`: parse the function ([`parse`]) into a [`ir::Method`], refusing what cannot be
+//! served ([`check`]), then render it ([`emit`]).
 
+pub mod check;
 pub mod emit;
 pub mod ir;
 pub mod parse;
@@ -8,7 +9,7 @@ pub mod parse;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 
-use crate::ctxt::Ctxt;
+use crate::ctxt::{with_errors, Ctxt};
 
 /// Expands `#[rpc(args)] item`.
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -37,12 +38,6 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(e) if has_receiver => with_errors(func.into_token_stream(), e),
         Err(e) => with_errors(emit::emit_fallback(&method, &func), e),
     }
-}
-
-/// `tokens` followed by the errors as `compile_error!`s.
-pub fn with_errors(mut tokens: TokenStream, err: syn::Error) -> TokenStream {
-    tokens.extend(err.into_compile_error());
-    tokens
 }
 
 /// The span of the keyword that says what an item is (`struct`, `impl`, ...).

@@ -5,16 +5,14 @@ use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, FnArg, ItemFn, Lit, LitStr, Meta, Pat, ReturnType, Token, Type};
+use syn::{Expr, ExprLit, FnArg, ItemFn, Lit, LitStr, Meta, PatType, ReturnType, Token, Type};
 
+use super::check;
 use super::ir::{ArgKind, ErrorType, Method, Output, RequestParam, Return, StreamItem};
 use crate::ctxt::Ctxt;
 use crate::docs::{self, Docs};
 use crate::types;
 use crate::validate_attr::Constraints;
-
-/// Prefix of the names the generated code uses for its own locals.
-pub const RESERVED_PREFIX: &str = "__volley";
 
 /// The arguments of `#[rpc(...)]`.
 #[derive(Debug, Default)]
@@ -65,40 +63,17 @@ pub fn parse_args(cx: &Ctxt, args: TokenStream) -> RpcArgs {
     out
 }
 
-/// Checks a method name: dot-separated words of letters, digits and `_`, outside the
-/// reserved `volley.` namespace.
-pub fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("the method name is empty".into());
-    }
-    if name == "volley" || name.starts_with("volley.") {
-        return Err(format!(
-            "method name `{name}` is reserved: names in the `volley.` namespace belong to the protocol; choose another prefix"
-        ));
-    }
-    for part in name.split('.') {
-        let mut chars = part.chars();
-        let ok = match chars.next() {
-            Some(c) => (c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_'),
-            None => false,
-        };
-        if !ok {
-            return Err(format!(
-                "method name `{name}` is malformed: each dot-separated part must start with a letter or `_` and hold only letters, digits and `_`, as in `calc.divide`"
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Reads the function into a [`Method`]. Attributes that belong to the generated
-/// params struct (`#[validate]`, `#[serde]`, `#[schemars]`) are removed from `item`.
+/// params struct (`#[validate]`, `#[serde]`, `#[schemars]`) and the `#[context]` /
+/// `#[param]` markers are removed from `item`. What the macro cannot serve is reported
+/// by [`check`](super::check) as it goes.
 pub fn parse_fn(cx: &Ctxt, args: RpcArgs, item: &mut ItemFn) -> Method {
     let sig = &mut item.sig;
+    check::signature(cx, sig);
     let name = match &args.name {
         Some(lit) => {
             let name = lit.value();
-            if let Err(msg) = check_name(&name) {
+            if let Err(msg) = check::method_name(&name) {
                 cx.error_spanned_by(lit, msg);
             }
             name
@@ -108,94 +83,16 @@ pub fn parse_fn(cx: &Ctxt, args: RpcArgs, item: &mut ItemFn) -> Method {
             sig.ident.unraw().to_string()
         }
     };
-
-    if let Some(u) = &sig.unsafety {
-        cx.error_spanned_by(u, "`#[rpc]` functions cannot be `unsafe`: the router calls them for any client; wrap the unsafe part in a safe function");
-    }
-    if let Some(abi) = &sig.abi {
-        cx.error_spanned_by(abi, "`#[rpc]` functions cannot have an `extern` ABI; remove it");
-    }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        let span = if sig.generics.params.is_empty() { sig.generics.where_clause.span() } else { sig.generics.span() };
-        cx.error_at(span, "`#[rpc]` functions cannot be generic: the method's request and result types must be known to build its schema; use concrete types");
-    }
-    if let Some(v) = &sig.variadic {
-        cx.error_spanned_by(v, "`#[rpc]` functions cannot be variadic");
-    }
-
-    let mut args_ir = Vec::new();
-    let mut streaming_seen: Option<Span> = None;
-    for input in sig.inputs.iter_mut() {
-        match input {
-            FnArg::Receiver(r) => cx.error_spanned_by(
-                &*r,
-                "`#[rpc]` functions cannot take `self`; use a free function, and pass shared data with a `State<T>` parameter",
-            ),
-            FnArg::Typed(pt) => {
-                let span = pt.span();
-                let constraints = Constraints::take_from(cx, &mut pt.attrs);
-                let mut field_attrs = Vec::new();
-                pt.attrs.retain(|a| {
-                    let moved = a.path().is_ident("serde") || a.path().is_ident("schemars") || a.path().is_ident("doc");
-                    if moved {
-                        field_attrs.push(a.clone());
-                    }
-                    !moved
-                });
-                if let Some(cfg) = pt.attrs.iter().find(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr")) {
-                    cx.error_spanned_by(cfg, "`#[cfg]` on parameters of `#[rpc]` functions is not supported: the request type must be the same in every build");
-                }
-                let marked = take_kind_marker(cx, &mut pt.attrs);
-                let kind = classify_arg(cx, &pt.ty, marked);
-                let ident = match &*pt.pat {
-                    Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => Some(pi.ident.clone()),
-                    Pat::Wild(_) if !matches!(kind, ArgKind::Request(_)) => None,
-                    Pat::Wild(w) => {
-                        cx.error_spanned_by(w, "request parameters need a name: the name is the key the caller sends; use `_name` for an unused one");
-                        None
-                    }
-                    other => {
-                        cx.error_spanned_by(
-                            other,
-                            "patterns are not supported in `#[rpc]` parameters: each request parameter is sent by name; bind a name and destructure in the body",
-                        );
-                        None
-                    }
-                };
-                if let Some(ident) = &ident {
-                    if ident.to_string().trim_start_matches("r#").starts_with(RESERVED_PREFIX) {
-                        cx.error_spanned_by(ident, format!("parameter names starting with `{RESERVED_PREFIX}` are reserved for the code `#[rpc]` generates; rename it"));
-                    }
-                }
-                if !matches!(kind, ArgKind::Request(_)) && (!constraints.is_empty() || !field_attrs.is_empty()) {
-                    cx.error_at(span, "`#[validate]`, `#[serde]` and `#[schemars]` apply only to request parameters, not to `Context`, `State`, `#[context]` or `Streaming` ones");
-                }
-                if let ArgKind::Streaming { .. } = kind {
-                    if streaming_seen.is_some() {
-                        cx.error_spanned_by(&pt.ty, "a method takes at most one `Streaming<T>` parameter: a call has one input stream; send a `Streaming` of an enum to mix item kinds");
-                    }
-                    streaming_seen = Some(span);
-                }
-                let kind = match kind {
-                    ArgKind::Request(_) => {
-                        let Some(ident) = ident else { continue };
-                        if let Some(borrow) = types::find_borrow(&pt.ty) {
-                            cx.error_at(borrow, "borrowed parameter types are not supported: the request is decoded into owned values; take `String` instead of `&str`, `Vec<T>` instead of `&[T]`");
-                        } else if let Some(imp) = types::find_impl_trait(&pt.ty) {
-                            cx.error_at(imp, "`impl Trait` parameters are not supported: the request type must be concrete to build its schema");
-                        }
-                        let wire_name = crate::serde_names::Member::from_attrs(&field_attrs)
-                            .rename
-                            .unwrap_or_else(|| syn::ext::IdentExt::unraw(&ident).to_string());
-                        let concrete = changes_bounds(&field_attrs);
-                        ArgKind::Request(Box::new(RequestParam { ident, ty: (*pt.ty).clone(), constraints, field_attrs, wire_name, concrete }))
-                    }
-                    other => other,
-                };
-                args_ir.push(kind);
-            }
-        }
-    }
+    let params: Vec<ArgKind> = sig
+        .inputs
+        .iter_mut()
+        .filter_map(|input| match input {
+            FnArg::Typed(pt) => parse_param(cx, pt),
+            // Reported by `check::signature`.
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    check::one_input_stream(cx, &params);
 
     let mut awaited = sig.asyncness.is_some();
     let ret = parse_return(cx, &sig.output, &mut awaited);
@@ -207,8 +104,43 @@ pub fn parse_fn(cx: &Ctxt, args: RpcArgs, item: &mut ItemFn) -> Method {
         docs: Docs::from_attrs(&item.attrs),
         deprecated: docs::deprecation(cx, &item.attrs),
         awaited,
-        args: args_ir,
+        args: params,
         ret,
+    }
+}
+
+/// One parameter: its markers and moved attributes taken off, then classified.
+/// `None` when it cannot be served (the error is recorded).
+fn parse_param(cx: &Ctxt, pt: &mut PatType) -> Option<ArgKind> {
+    let span = pt.span();
+    let constraints = Constraints::take_from(cx, &mut pt.attrs);
+    let mut field_attrs = Vec::new();
+    pt.attrs.retain(|a| {
+        let moved = a.path().is_ident("serde") || a.path().is_ident("schemars") || a.path().is_ident("doc");
+        if moved {
+            field_attrs.push(a.clone());
+        }
+        !moved
+    });
+    let marked = take_kind_marker(cx, &mut pt.attrs);
+    check::param_attrs(cx, &pt.attrs);
+    let kind = classify_arg(cx, &pt.ty, marked);
+    let is_request = matches!(kind, ArgKind::Request(_));
+    let ident = check::param_name(cx, &pt.pat, is_request);
+    if !is_request && (!constraints.is_empty() || !field_attrs.is_empty()) {
+        cx.error_at(span, "`#[validate]`, `#[serde]` and `#[schemars]` apply only to request parameters, not to `Context`, `State`, `#[context]` or `Streaming` ones");
+    }
+    match kind {
+        ArgKind::Request(_) => {
+            let ident = ident?;
+            check::request_type(cx, &pt.ty);
+            let wire_name = crate::serde_names::Member::from_attrs(&field_attrs)
+                .rename
+                .unwrap_or_else(|| syn::ext::IdentExt::unraw(&ident).to_string());
+            let concrete = changes_bounds(&field_attrs);
+            Some(ArgKind::Request(Box::new(RequestParam { ident, ty: (*pt.ty).clone(), constraints, field_attrs, wire_name, concrete })))
+        }
+        other => Some(other),
     }
 }
 
@@ -452,17 +384,6 @@ mod tests {
         assert!(err(quote!(name = "volley.ping"), item.clone()).contains("reserved"));
         assert!(err(quote!(name = "a..b"), item.clone()).contains("malformed"));
         assert!(err(quote!(name = ""), item).contains("empty"));
-    }
-
-    #[test]
-    fn names() {
-        assert!(check_name("calc.divide").is_ok());
-        assert!(check_name("_x.y2").is_ok());
-        assert!(check_name("volleyball").is_ok());
-        assert!(check_name("calc.").is_err());
-        assert!(check_name("2fa").is_err());
-        assert!(check_name("a-b").is_err());
-        assert!(check_name("volley").is_err());
     }
 
     #[test]
