@@ -107,9 +107,7 @@ fn keyword_fields_keep_their_wire_names() {
 
 #[test]
 fn keyword_and_colliding_type_names_are_escaped() {
-    let doc = load::parse(
-        "inline",
-        r##"{
+    let files = common::render_json(volley_cli::Language::Python, r##"{
           "volley": 1, "name": "kw",
           "methods": [
             {"name": "import", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {"options": {"type": "string"}}, "required": ["options"]}, "result": {"$ref": "#/$defs/class"}},
@@ -121,11 +119,7 @@ fn keyword_and_colliding_type_names_are_escaped() {
             "Client": {"type": "string"},
             "2d": {"type": "string", "enum": ["a b"]}
           }
-        }"##,
-    )
-    .unwrap();
-    let service = Service::from_document(&doc).unwrap();
-    let files = python::generate(&service, &Settings::new()).unwrap();
+        }"##);
     let types = file(&files, "types.py");
     let client = file(&files, "client.py");
     assert!(types.contains("class class_:"), "{types}");
@@ -139,9 +133,7 @@ fn keyword_and_colliding_type_names_are_escaped() {
 
 #[test]
 fn reserved_methods_are_hidden_and_topics_and_states_are_typed() {
-    let doc = load::parse(
-        "inline",
-        r##"{
+    let files = common::render_json(volley_cli::Language::Python, r##"{
           "volley": 1, "name": "pubsub",
           "methods": [
             {"name": "volley.introspect", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": {}},
@@ -158,11 +150,7 @@ fn reserved_methods_are_hidden_and_topics_and_states_are_typed() {
           "$defs": {
             "Topics": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
           }
-        }"##,
-    )
-    .unwrap();
-    let service = Service::from_document(&doc).unwrap();
-    let files = python::generate(&service, &Settings::new()).unwrap();
+        }"##);
     let client = file(&files, "client.py");
     assert!(!client.contains("\"volley."), "{client}");
     assert!(!client.contains("VolleyNamespace"), "{client}");

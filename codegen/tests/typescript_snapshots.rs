@@ -5,7 +5,6 @@ mod common;
 
 use volley_cli::ir::Service;
 use volley_cli::load;
-use volley_cli::output::Settings;
 use volley_cli::typescript;
 
 fn render(fixture: &str) -> Vec<volley_cli::OutputFile> {
@@ -28,9 +27,7 @@ fn output_is_deterministic() {
 
 #[test]
 fn keyword_and_colliding_names_are_escaped() {
-    let doc = load::parse(
-        "inline",
-        r##"{
+    let files = common::render_json(volley_cli::Language::TypeScript, r##"{
           "volley": 1, "name": "kw",
           "methods": [
             {"name": "then", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": {"$ref": "#/$defs/class"}},
@@ -42,11 +39,7 @@ fn keyword_and_colliding_names_are_escaped() {
             "Client": {"type": "string"},
             "2d": {"type": "string", "enum": ["a b"]}
           }
-        }"##,
-    )
-    .unwrap();
-    let service = Service::from_document(&doc).unwrap();
-    let files = typescript::generate(&service, &Settings::new()).unwrap();
+        }"##);
     let types = &files.iter().find(|f| f.path.ends_with("types.ts")).unwrap().contents;
     let client = &files.iter().find(|f| f.path.ends_with("client.ts")).unwrap().contents;
     assert!(types.contains("export interface class_ {"), "{types}");
@@ -74,9 +67,7 @@ fn unmappable_schemas_are_reported_with_their_place() {
 
 #[test]
 fn members_are_camel_case_reserved_methods_are_left_out_and_imports_are_exact() {
-    let doc = load::parse(
-        "inline",
-        r##"{
+    let files = common::render_json(volley_cli::Language::TypeScript, r##"{
           "volley": 1, "name": "small",
           "methods": [
             {"name": "echo_metadata", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": {"type": "string"}},
@@ -84,11 +75,7 @@ fn members_are_camel_case_reserved_methods_are_left_out_and_imports_are_exact() 
             {"name": "volley.introspect", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {}}, "result": true},
             {"name": "volley.subscribe", "side": "server", "kind": "unary", "params": {"type": "object", "properties": {"topics": {"type": "array", "items": {"type": "string"}}}}, "result": {"type": "null"}}
           ]
-        }"##,
-    )
-    .unwrap();
-    let service = Service::from_document(&doc).unwrap();
-    let files = typescript::generate(&service, &Settings::new()).unwrap();
+        }"##);
     let client = &files.iter().find(|f| f.path.ends_with("client.ts")).unwrap().contents;
     let types = &files.iter().find(|f| f.path.ends_with("types.ts")).unwrap().contents;
     assert!(client.contains("  echoMetadata(options: CallOptions = {}): Promise<string> {"), "{client}");

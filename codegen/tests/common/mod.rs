@@ -13,6 +13,13 @@ pub fn render(language: Language, fixture: &str) -> Vec<OutputFile> {
     cli::generate(language, &service, &Settings::new()).expect("renders")
 }
 
+/// The SDK of a document given inline, in `language`, with default settings.
+pub fn render_json(language: Language, json: &str) -> Vec<OutputFile> {
+    let doc = load::parse("inline", json).expect("document parses");
+    let service = Service::from_document(&doc).expect("document maps");
+    cli::generate(language, &service, &Settings::new()).expect("renders")
+}
+
 /// The contents of the rendered file whose path ends with `name`.
 pub fn file<'a>(files: &'a [OutputFile], name: &str) -> &'a str {
     &files.iter().find(|f| f.path.ends_with(name)).unwrap_or_else(|| panic!("no {name}")).contents

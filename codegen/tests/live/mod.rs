@@ -15,27 +15,33 @@ pub fn serve(router: volley::Router) -> String {
 /// Serves `server` on a free port in a thread of its own; returns its URL with
 /// `scheme` (`ws://127.0.0.1:port/`).
 pub fn serve_with(server: volley::Server, scheme: &str) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            server.serve_with_shutdown(listener, std::future::pending()).await.unwrap();
-        });
+    let addr = serve_on_thread(move |listener| async move {
+        server.serve_with_shutdown(listener, std::future::pending()).await.unwrap();
     });
-    format!("{scheme}://{}/", rx.recv().unwrap())
+    format!("{scheme}://{addr}/")
 }
 
 /// Serves an axum application (volley mounted in it) on a free port; returns its address.
 pub fn serve_app(app: volley::axum::Router) -> SocketAddr {
+    serve_on_thread(move |listener| async move {
+        volley::axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    })
+}
+
+/// Binds a free port and runs `serve` on it in a thread with its own runtime, so a
+/// blocking test can call the server; returns the bound address.
+fn serve_on_thread<F, Fut>(serve: F) -> SocketAddr
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            volley::axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+            serve(listener).await;
         });
     });
     rx.recv().unwrap()
