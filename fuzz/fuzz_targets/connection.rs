@@ -26,7 +26,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use futures_util::{SinkExt, StreamExt};
 use libfuzzer_sys::fuzz_target;
 use tokio_tungstenite::tungstenite::Message;
-use volley::protocol::{CallOptions, ErrorBody, Frame, Metadata, Payload};
+use volley::protocol::{CallExt, ErrorBody, Frame, Metadata, Payload};
 use volley::{Encoding, ErrorCode};
 
 /// Steps taken from one input, at most (keeps open calls well below the server's 256
@@ -245,7 +245,7 @@ fn build(enc: Encoding, spec: &Spec, ids: &Ids) -> Frame {
                 Params::Absent => payload(enc, &serde_json::Value::Null),
             };
             let options =
-                CallOptions { metadata: meta.map(), timeout_ms: timeout_ms.map(|t| u64::from(t % 16)), window: *window };
+                CallExt { metadata: meta.map(), timeout_ms: timeout_ms.map(|t| u64::from(t % 16)), window: *window };
             Frame::Call { id: ids.pick(id), method, params, options }
         }
         Spec::Item { id, value } => Frame::Item { id: ids.pick(id), value: p(value) },

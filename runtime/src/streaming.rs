@@ -43,7 +43,7 @@ pub(crate) trait StreamControl: Send + Sync {
     /// Grants `n` more items on call `id`.
     fn grant(&self, id: CallId, n: u32);
     /// The receiver was dropped before the stream finished.
-    fn abandon(&self, id: CallId);
+    fn receiver_dropped(&self, id: CallId);
 }
 
 /// The receiving end of a call's incoming events.
@@ -194,7 +194,7 @@ impl<T: DeserializeOwned> Stream for Streaming<T> {
 impl<T> Drop for Streaming<T> {
     fn drop(&mut self) {
         if !self.done {
-            self.inbox.control.abandon(self.inbox.id);
+            self.inbox.control.receiver_dropped(self.inbox.id);
         }
     }
 }

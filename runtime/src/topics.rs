@@ -147,7 +147,7 @@ pub(crate) fn after_flush(conn: &ConnShared) {
         let dropped = conn.dropped_notifications.swap(0, Ordering::Relaxed);
         if dropped > 0 {
             let data = conn.encode(&serde_json::json!({ "dropped": dropped })).ok();
-            conn.notice(Frame::Warning {
+            conn.refuse(Frame::Warning {
                 id: 0,
                 warning: ErrorBody { code: ErrorCode::DATA_LOSS, message: "notifications dropped".into(), data },
             });

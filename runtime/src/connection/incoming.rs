@@ -126,7 +126,7 @@ fn check_client_metadata(metadata: &Metadata, max_bytes: usize, id: CallId, fram
 /// Client metadata arriving during a call: merged into the handler's view.
 pub(super) fn more_metadata(conn: &ConnShared, call: &Arc<CallShared>, mut metadata: Metadata) {
     if let Err(e) = conn.routes.hooks.before_request_metadata(&Context(call.clone()), &mut metadata) {
-        super::reader::end_call(conn, crate::protocol::Ended::AsCallee(call.id), &e);
+        super::reader::finish_call(conn, crate::protocol::Finish::AsCallee(call.id), &e);
         return;
     }
     let mut merged = call.metadata.lock().unwrap();
@@ -142,7 +142,7 @@ pub(super) fn more_metadata(conn: &ConnShared, call: &Arc<CallShared>, mut metad
     if !conn.held.try_take(added) {
         drop(merged);
         let e = super::over_held_budget(&conn.limits, "client metadata");
-        super::reader::end_call(conn, crate::protocol::Ended::AsCallee(call.id), &e);
+        super::reader::finish_call(conn, crate::protocol::Finish::AsCallee(call.id), &e);
         return;
     }
     conn.held.release(freed);
@@ -151,7 +151,7 @@ pub(super) fn more_metadata(conn: &ConnShared, call: &Arc<CallShared>, mut metad
     merged.extend(metadata);
     if let Err(e) = check_client_metadata(&merged, conn.limits.max_metadata_bytes, call.id, FrameKind::Meta) {
         drop(merged);
-        super::reader::end_call(conn, crate::protocol::Ended::AsCallee(call.id), &e);
+        super::reader::finish_call(conn, crate::protocol::Finish::AsCallee(call.id), &e);
     } else {
         drop(merged);
     }

@@ -99,7 +99,8 @@ pub(crate) enum Out {
     Frame(Frame),
     Final(Frame, Option<OwnedSemaphorePermit>),
     Notification(Frame),
-    Notice(Frame),
+    /// An answer to a bad frame outside any open call (`ERROR` on id 0 or a stale id).
+    Refusal(Frame),
     /// A WebSocket ping (heartbeat).
     Ping,
     /// Stop writing: send this close frame (if any), then close the socket.
@@ -191,8 +192,8 @@ impl ConnShared {
     /// Queues a frame that belongs to no open call (answers to bad frames). Every bad
     /// frame is answered: what bounds them is the outgoing budget, past which the reader
     /// stops reading the peer's frames.
-    pub fn notice(&self, frame: Frame) {
-        let _ = self.out.send(Out::Notice(frame));
+    pub fn refuse(&self, frame: Frame) {
+        let _ = self.out.send(Out::Refusal(frame));
     }
 
     /// An `ERROR` frame.
@@ -207,7 +208,7 @@ impl ConnShared {
     }
 
     /// Fails every open call and stops the writer. Called once when the socket is done.
-    pub fn shut(&self, reason: &str) {
+    pub fn close(&self, reason: &str) {
         if self.closed.is_cancelled() {
             return;
         }
@@ -239,12 +240,12 @@ impl ConnShared {
     }
 
     /// Closes the connection with a WebSocket close frame carrying `code` and `reason`,
-    /// after whatever is already queued. Open calls fail as with [`ConnShared::shut`].
+    /// after whatever is already queued. Open calls fail as with [`ConnShared::close`].
     pub fn close_with(&self, code: u16, reason: &str) {
         use tokio_tungstenite::tungstenite::protocol::CloseFrame;
         let frame = CloseFrame { code: code.into(), reason: reason.to_owned().into() };
         let _ = self.out.send(Out::Close(Some(frame)));
-        self.shut(reason);
+        self.close(reason);
     }
 }
 
@@ -261,7 +262,7 @@ impl StreamControl for ConnShared {
         }
     }
 
-    fn abandon(&self, id: CallId) {
+    fn receiver_dropped(&self, id: CallId) {
         let (outbound, slot) = {
             let mut table = self.table.lock().unwrap();
             let Some(entry) = table.get(id) else { return };
@@ -312,7 +313,7 @@ impl Peer {
 
     /// Closes the connection. Calls in flight fail with a connection error.
     pub fn close(&self) {
-        self.0.shut("the connection was closed");
+        self.0.close("the connection was closed");
     }
 
     /// Closes the connection with a WebSocket close frame (`code`, `reason`).

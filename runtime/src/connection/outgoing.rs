@@ -72,7 +72,7 @@ struct Pending {
 impl Drop for Pending {
     fn drop(&mut self) {
         if self.armed {
-            self.conn.abandon(self.id);
+            self.conn.receiver_dropped(self.id);
         }
     }
 }
@@ -100,7 +100,7 @@ impl Peer {
             call: None,
             warnings: Some(Default::default()),
         };
-        let frame_options = protocol::CallOptions {
+        let frame_options = protocol::CallExt {
             metadata: options.metadata.clone(),
             timeout_ms: options.timeout.map(|t| t.as_millis().min(u64::MAX as u128) as u64),
             window: (shape.callee_streams() && options.window.is_some()).then_some(window),
@@ -238,7 +238,7 @@ impl Peer {
         tokio::spawn(async move {
             tokio::time::sleep(timeout + Duration::from_millis(50)).await;
             let e = Error::new(ErrorCode::DEADLINE_EXCEEDED, "the call's deadline passed before it finished");
-            super::reader::end_call(&conn, protocol::Ended::AsCaller(id), &e);
+            super::reader::finish_call(&conn, protocol::Finish::AsCaller(id), &e);
         });
     }
 }

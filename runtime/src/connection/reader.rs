@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use std::time::{Duration, Instant};
 
 use super::{close_code, incoming, ConnShared, Out};
-use crate::protocol::{CallId, Encoding, Ended, ErrorBody, ErrorCode, Frame, FrameKind, Metadata, Verdict, Violation};
+use crate::protocol::{CallId, Encoding, ErrorBody, Finish, ErrorCode, Frame, FrameKind, Metadata, Verdict, Violation};
 use crate::streaming::InEvent;
 use crate::Error;
 
@@ -72,7 +72,7 @@ where
             }
             Some(Err(e)) => {
                 tracing::debug!(conn = conn.info.id, "connection error: {e}");
-                conn.shut(&format!("the connection failed: {e}"));
+                conn.close(&format!("the connection failed: {e}"));
                 return;
             }
             None => break,
@@ -90,7 +90,7 @@ where
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
         }
     }
-    conn.shut("the peer closed the connection");
+    conn.close("the peer closed the connection");
 }
 
 /// Answers a frame that cannot be used, on the call it names when that can be read.
@@ -102,22 +102,22 @@ fn refuse(conn: &ConnShared, kind: Option<FrameKind>, id: Option<CallId>, code: 
             // the caller is not left waiting. One whose id is not fresh is a duplicate: the
             // call already open under that id (if any) goes on and answers once.
             if conn.table.lock().unwrap().claim_peer_id(id) {
-                conn.notice(conn.error_frame(id, &error, Metadata::new()));
+                conn.refuse(conn.error_frame(id, &error, Metadata::new()));
             } else {
                 let duplicate = Error::new(ErrorCode::DUPLICATE_CALL_ID, format!("call id {id} is not above the highest id used so far"))
                     .with_data(violation_data(id, FrameKind::Call));
-                conn.notice(conn.error_frame(0, &duplicate, Metadata::new()));
+                conn.refuse(conn.error_frame(0, &duplicate, Metadata::new()));
             }
             return;
         }
         // A broken frame on an open call: the call cannot go on without it.
         let entry = conn.table.lock().unwrap().get(id).map(|e| e.outbound);
         if let (Some(outbound), false) = (entry, kind == Some(FrameKind::Call)) {
-            end_call(conn, if outbound { Ended::AsCaller(id) } else { Ended::AsCallee(id) }, &error);
+            finish_call(conn, if outbound { Finish::AsCaller(id) } else { Finish::AsCallee(id) }, &error);
             return;
         }
     }
-    conn.notice(conn.error_frame(0, &error, Metadata::new()));
+    conn.refuse(conn.error_frame(0, &error, Metadata::new()));
 }
 
 /// The data of `PROTOCOL_VIOLATION`, `UNKNOWN_CALL` and `DUPLICATE_CALL_ID` errors: the
@@ -220,7 +220,7 @@ fn deliver(conn: &ConnShared, frame: Frame) {
                 crate::metrics::item_received(&call.metric_label);
                 let ctx = crate::Context(call.clone());
                 if let Err(e) = conn.routes.hooks.before_request_data(&ctx, &value) {
-                    end_call(conn, Ended::AsCallee(id), &e);
+                    finish_call(conn, Finish::AsCallee(id), &e);
                     return;
                 }
             }
@@ -275,7 +275,7 @@ fn over_budget(conn: &ConnShared, id: CallId) {
     let outbound = conn.table.lock().unwrap().get(id).map(|e| e.outbound);
     let Some(outbound) = outbound else { return };
     let error = super::over_held_budget(&conn.limits, "stream items not yet consumed");
-    end_call(conn, if outbound { Ended::AsCaller(id) } else { Ended::AsCallee(id) }, &error);
+    finish_call(conn, if outbound { Finish::AsCaller(id) } else { Finish::AsCallee(id) }, &error);
 }
 
 /// A final frame: the call is closed; hand the outcome to whoever waits for it.
@@ -309,24 +309,24 @@ pub(crate) fn wire_error(body: ErrorBody, encoding: Encoding) -> Error {
 
 fn violation(conn: &ConnShared, v: Violation) {
     let error = Error::new(v.code, v.message.clone()).with_data(violation_data(v.id, v.kind));
-    match v.ended {
-        Some(ended) => end_call(conn, ended, &error),
-        None => conn.notice(conn.error_frame(0, &error, Metadata::new())),
+    match v.finish {
+        Some(finish) => finish_call(conn, finish, &error),
+        None => conn.refuse(conn.error_frame(0, &error, Metadata::new())),
     }
 }
 
-/// Ends an open call because of a broken rule: as its callee with `ERROR`, as its caller
+/// Finishes an open call because of a broken rule: as its callee with `ERROR`, as its caller
 /// with `CANCEL`, and tells the local side.
-pub(super) fn end_call(conn: &ConnShared, ended: Ended, error: &Error) {
-    match ended {
-        Ended::AsCallee(id) => {
+pub(super) fn finish_call(conn: &ConnShared, finish: Finish, error: &Error) {
+    match finish {
+        Finish::AsCallee(id) => {
             let slot = conn.table.lock().unwrap().close(id);
             if let Some(slot) = slot {
                 slot.cancel.cancel();
                 let _ = conn.out.send(Out::Frame(conn.error_frame(id, error, Metadata::new())));
             }
         }
-        Ended::AsCaller(id) => {
+        Finish::AsCaller(id) => {
             let slot = conn.table.lock().unwrap().close(id);
             if let Some(slot) = slot {
                 slot.cancel.cancel();

@@ -157,7 +157,7 @@ where
                     permits.extend(permit);
                     f
                 }
-                Out::Notice(f) => f,
+                Out::Refusal(f) => f,
                 Out::Notification(f) => {
                     conn.queued_notifications.fetch_sub(1, Ordering::Relaxed);
                     f
@@ -191,7 +191,7 @@ where
         let _ = sink.send(Message::Close(Some(frame))).await;
     }
     let _ = sink.close().await;
-    conn.shut("the connection closed");
+    conn.close("the connection closed");
     conn.finished.cancel();
 }
 
@@ -227,7 +227,7 @@ fn message(encoding: Encoding, frame: &Frame, buf: &mut Vec<u8>) -> Message {
 /// What a queued item counts against the outgoing budget: about its encoded size.
 fn out_size(out: &Out) -> usize {
     match out {
-        Out::Frame(f) | Out::Final(f, _) | Out::Notification(f) | Out::Notice(f) => size_hint(f),
+        Out::Frame(f) | Out::Final(f, _) | Out::Notification(f) | Out::Refusal(f) => size_hint(f),
         Out::Ping | Out::Close(_) => 0,
     }
 }

@@ -67,7 +67,7 @@ pub enum Verdict<S> {
     /// A connection-level frame (`NOTIFY`, `STATE`, `ERROR`/`WARNING` on id 0).
     Connection,
     /// The frame broke a rule. Answer with `ERROR` on `reply_id` (0 or the call), and if
-    /// `ended` names a call, that call must be closed with [`CallTable::close`] (which
+    /// `finish` names a call, that call must be closed with [`CallTable::close`] (which
     /// hands back its slot, to cancel its handler or fail it).
     Violation(Violation),
 }
@@ -84,12 +84,12 @@ pub struct Violation {
     /// The kind of the offending frame.
     pub kind: FrameKind,
     /// The call this closes, if the frame belonged to an open call.
-    pub ended: Option<Ended>,
+    pub finish: Option<Finish>,
 }
 
-/// A call closed by a violation, and how to tell the peer.
+/// How a call broken by a violation finishes: what to tell the peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
+pub enum Finish {
     /// We were the callee: answer `ERROR` on the call.
     AsCallee(CallId),
     /// We were the caller: send `CANCEL` with the code.
@@ -239,8 +239,8 @@ impl<S> CallTable<S> {
     pub fn receive(&mut self, frame: &Frame, placeholder: impl FnOnce() -> S) -> Verdict<S> {
         let kind = frame.kind();
         let Some(id) = frame.call_id() else { return Verdict::Connection };
-        let violation = |code, message: String, ended| {
-            Verdict::Violation(Violation { code, message, id, kind, ended })
+        let violation = |code, message: String, finish| {
+            Verdict::Violation(Violation { code, message, id, kind, finish })
         };
         if id == 0 {
             return match kind {
@@ -283,7 +283,7 @@ impl<S> CallTable<S> {
         };
         if entry.outbound {
             // We are the caller; the frame comes from the callee.
-            let end = Some(Ended::AsCaller(id));
+            let end = Some(Finish::AsCaller(id));
             match kind {
                 FrameKind::Result if !shape.callee_streams() => {
                     Verdict::Finished(self.calls.remove(&id).expect("entry exists").slot)
@@ -323,7 +323,7 @@ impl<S> CallTable<S> {
             }
         } else {
             // We are the callee; the frame comes from the caller.
-            let end = Some(Ended::AsCallee(id));
+            let end = Some(Finish::AsCallee(id));
             match kind {
                 FrameKind::Item if shape.caller_streams() && !entry.peer_ended => {
                     if entry.recv_credit == 0 {
@@ -365,14 +365,14 @@ fn shape_name(shape: Shape) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{CallOptions, Metadata, Payload};
+    use crate::protocol::{CallExt, Metadata, Payload};
     use bytes::Bytes;
 
     fn p() -> Payload {
         Payload(Bytes::from_static(b"1"))
     }
     fn call(id: CallId) -> Frame {
-        Frame::Call { id, method: "m".into(), params: p(), options: CallOptions::default() }
+        Frame::Call { id, method: "m".into(), params: p(), options: CallExt::default() }
     }
     fn item(id: CallId) -> Frame {
         Frame::Item { id, value: p() }
@@ -422,7 +422,7 @@ mod tests {
         match s.receive(&item(1), || ()) {
             Verdict::Violation(v) => {
                 assert_eq!(v.code, ErrorCode::CREDIT_EXCEEDED);
-                assert_eq!(v.ended, Some(Ended::AsCallee(1)));
+                assert_eq!(v.finish, Some(Finish::AsCallee(1)));
             }
             other => panic!("{other:?}"),
         }

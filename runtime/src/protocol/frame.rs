@@ -37,18 +37,21 @@ impl std::fmt::Debug for Payload {
     }
 }
 
-/// The options of a `CALL` frame (`ext` in PROTOCOL.md).
+/// The `ext` of a `CALL` frame (PROTOCOL.md section 3): what the caller asks of the
+/// call beside its parameters. The caller's API for setting them is
+/// [`crate::CallOptions`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CallOptions {
+pub struct CallExt {
     /// Client metadata.
     pub metadata: Metadata,
     /// Timeout in milliseconds, relative to the callee's receipt of the call.
     pub timeout_ms: Option<u64>,
-    /// Initial credit for the items the callee streams back.
+    /// The window (`ext.w`): the credit the caller grants for the items the callee
+    /// streams back.
     pub window: Option<u32>,
 }
 
-impl CallOptions {
+impl CallExt {
     /// True when nothing needs to be sent.
     pub fn is_empty(&self) -> bool {
         self.metadata.is_empty() && self.timeout_ms.is_none() && self.window.is_none()
@@ -138,7 +141,7 @@ pub enum Frame {
         /// The parameters, an encoded map.
         params: Payload,
         /// Metadata, timeout, window.
-        options: CallOptions,
+        options: CallExt,
     },
     /// The final value of a unary or client-streaming call.
     Result {
@@ -172,7 +175,7 @@ pub enum Frame {
         /// Trailing metadata.
         trailers: Metadata,
     },
-    /// The caller abandons the call.
+    /// The caller cancels the call: it gives the call up.
     Cancel {
         /// The call.
         id: CallId,
@@ -198,7 +201,7 @@ pub enum Frame {
         /// The metadata.
         metadata: Metadata,
     },
-    /// A non-fatal notice attached to a call (or to the connection on id 0).
+    /// A warning on a call (or on the connection, id 0): code, message and data that end nothing.
     Warning {
         /// The call, or 0.
         id: CallId,

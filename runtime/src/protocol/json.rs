@@ -8,7 +8,7 @@ use bytes::Bytes;
 use serde_json::value::RawValue;
 
 use super::{
-    CallId, CallOptions, DecodeError, ErrorBody, ErrorCode, Frame, FrameKind, Metadata, Payload,
+    CallId, CallExt, DecodeError, ErrorBody, ErrorCode, Frame, FrameKind, Metadata, Payload,
 };
 
 pub(crate) fn encode_frame(frame: &Frame, out: &mut Vec<u8>) {
@@ -334,12 +334,12 @@ pub(crate) fn decode_frame(buf: &Bytes) -> Result<Frame, DecodeError> {
                 Some(raw) => r.payload_at(raw),
             };
             let options = match r.raw(4) {
-                None => CallOptions::default(),
+                None => CallExt::default(),
                 Some(raw) if !raw.get().starts_with('{') => return Err(r.fail("element 4 (ext) must be a map")),
                 Some(raw) => {
                     let ext: Ext = serde_json::from_str(raw.get())
                         .map_err(|e| r.fail(format!("element 4 (ext) is not valid: {e}")))?;
-                    CallOptions { metadata: ext.m.unwrap_or_default(), timeout_ms: ext.t, window: ext.w }
+                    CallExt { metadata: ext.m.unwrap_or_default(), timeout_ms: ext.t, window: ext.w }
                 }
             };
             Frame::Call { id, method, params, options }

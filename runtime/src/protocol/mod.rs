@@ -11,11 +11,11 @@ mod frame;
 mod json;
 mod msgpack;
 
-pub use call_table::{CallEntry, CallTable, Ended, Role, Shape, Verdict, Violation};
+pub use call_table::{CallEntry, CallTable, Finish, Role, Shape, Verdict, Violation};
 pub use encoding::{DecodeError, Encoding, ValueError};
 pub(crate) use encoding::join_path;
 pub use error_code::ErrorCode;
-pub use frame::{CallId, CallOptions, ErrorBody, Frame, FrameKind, Metadata, Payload};
+pub use frame::{CallId, CallExt, ErrorBody, Frame, FrameKind, Metadata, Payload};
 
 /// The credit a caller grants for items streamed back when its `CALL` names none.
 pub const DEFAULT_WINDOW: u32 = 32;

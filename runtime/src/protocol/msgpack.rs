@@ -7,7 +7,7 @@ use bytes::Bytes;
 use rmp::encode as enc;
 
 use super::{
-    CallId, CallOptions, DecodeError, ErrorBody, ErrorCode, Frame, FrameKind, Metadata, Payload,
+    CallId, CallExt, DecodeError, ErrorBody, ErrorCode, Frame, FrameKind, Metadata, Payload,
 };
 
 // Writes into a Vec<u8> cannot fail, so the encoder's io::Results are dropped below.
@@ -365,8 +365,8 @@ impl<'a> Reader<'a> {
         Ok(ErrorBody { code, message, data })
     }
 
-    fn ext(&mut self) -> Result<CallOptions, DecodeError> {
-        let mut o = CallOptions::default();
+    fn ext(&mut self) -> Result<CallExt, DecodeError> {
+        let mut o = CallExt::default();
         let bad = |r: &Self| r.fail("element 4 (ext) must be a map with keys m, t, w");
         let n = self.cur.map_len().ok_or_else(|| bad(self))?;
         for _ in 0..n {
@@ -418,7 +418,7 @@ pub(crate) fn decode_frame(bytes: &Bytes) -> Result<Frame, DecodeError> {
             } else {
                 Payload(Bytes::from_static(&[0x80]))
             };
-            let options = if r.present() { r.ext()? } else { CallOptions::default() };
+            let options = if r.present() { r.ext()? } else { CallExt::default() };
             Frame::Call { id, method, params, options }
         }
         FrameKind::Result => Frame::Result { id, value: r.payload("value")?, trailers: r.opt_meta()? },

@@ -17,7 +17,7 @@ fn add_request_is_small_in_both_encodings() {
             id: 1,
             method: "add".into(),
             params: payload(enc, &serde_json::json!({"a": 1, "b": 2})),
-            options: CallOptions::default(),
+            options: CallExt::default(),
         };
         let bytes = enc.frame_to_vec(&frame);
         assert!(bytes.len() < limit, "{enc:?}: {} bytes", bytes.len());
@@ -27,14 +27,14 @@ fn add_request_is_small_in_both_encodings() {
         id: 1,
         method: "add".into(),
         params: payload(Encoding::Json, &serde_json::json!({"a": 1, "b": 2})),
-        options: CallOptions::default(),
+        options: CallExt::default(),
     });
     assert_eq!(std::str::from_utf8(&json).unwrap(), r#"[0,1,"add",{"a":1,"b":2}]"#);
     let mp = Encoding::MsgPack.frame_to_vec(&Frame::Call {
         id: 1,
         method: "add".into(),
         params: payload(Encoding::MsgPack, &serde_json::json!({"a": 1, "b": 2})),
-        options: CallOptions::default(),
+        options: CallExt::default(),
     });
     assert_eq!(mp, [0x94, 0x00, 0x01, 0xa3, b'a', b'd', b'd', 0x82, 0xa1, b'a', 0x01, 0xa1, b'b', 0x02]);
 }
@@ -169,7 +169,7 @@ fn build(enc: Encoding, s: &Shape) -> Frame {
     let p = |v: &serde_json::Value| payload(enc, v);
     match s.clone() {
         Shape::Call(id, method, params, metadata, timeout_ms, window) => {
-            Frame::Call { id, method, params: p(&params), options: CallOptions { metadata, timeout_ms, window } }
+            Frame::Call { id, method, params: p(&params), options: CallExt { metadata, timeout_ms, window } }
         }
         Shape::Result(id, v, trailers) => Frame::Result { id, value: p(&v), trailers },
         Shape::Error(id, code, message, data, trailers) => Frame::Error {
