@@ -11,6 +11,7 @@
 //! on an npm package: `templates/typescript/runtime/README.md`.
 
 pub mod keywords;
+mod methods;
 pub mod model;
 pub mod runtime;
 

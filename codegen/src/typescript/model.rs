@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::names::{doc_text, is_reserved_method, package_name, pascal};
-use crate::ir::{self, Shape, Field, Literal, Payload, Service, Side, Tagging, Type};
+use crate::ir::{self, Shape, Field, Literal, Payload, Service, Tagging, Type};
 use crate::output::Settings;
 
-use super::keywords::{is_identifier, CLIENT_MEMBERS, GLOBALS, RESERVED, RUNTIME};
+use super::keywords::{is_identifier, GLOBALS, RESERVED, RUNTIME};
+use super::methods::Methods;
 
 /// Everything the TypeScript templates need.
 #[derive(Debug, Clone)]
@@ -314,161 +315,15 @@ impl Model {
         let methods: Vec<&ir::Method> = service.methods.iter().filter(|m| !is_reserved_method(&m.name)).collect();
 
         // Parameter objects get named types, so users can name them too.
-        let mut params_types = BTreeMap::new();
-        for m in &methods {
-            if m.params.is_empty() {
-                continue;
-            }
-            let name = cx.names.type_name(&format!("{}Params", pascal(&m.path)));
-            let body = TypeBody::Interface { fields: m.params.iter().map(|f| cx.field(f)).collect(), index: None };
-            let docs = doc_lines(&[format!("The parameters of `{}`.", m.name)]);
-            types.push(TypeDecl { name: name.clone(), docs, body });
-            params_types.insert(m.name.clone(), name);
-        }
+        let params_types = params_types(&mut cx, &methods, &mut types);
 
         let types_runtime_imports = std::mem::take(&mut cx.used).into_iter().map(str::to_string).collect();
 
-        let mut namespaces = vec![Namespace { class_name: "Client".into(), prefix: String::new(), methods: vec![], children: vec![] }];
-        let mut by_path: BTreeMap<Vec<String>, usize> = BTreeMap::new();
-        by_path.insert(vec![], 0);
-        // How each namespace is reached from a client: `client`, `client.calc`...
-        let mut access = vec!["client".to_string()];
-        let mut readme = ReadmeModel::default();
-        let mut members: Vec<BTreeSet<String>> = vec![CLIENT_MEMBERS.iter().map(|s| s.to_string()).collect()];
-        let mut handlers = vec![];
-        let mut method_errors = vec![];
-        // Runtime names client.ts needs besides those type expressions use.
-        let mut values: BTreeSet<&'static str> = ["Connection", "ErrorCode", "VolleyError"].into();
-        let mut runtime_types: BTreeSet<&'static str> = ["ConnectOptions", "MethodKind"].into();
+        let mut built = Methods::new();
         for m in &methods {
-            let params_ty = params_types.get(&m.name).cloned();
-            let all_optional = m.params.iter().all(|p| p.optional);
-            let docs = method_docs(m);
-            if let Some(e) = &m.error {
-                method_errors.push(KeyedType { key: string_literal(&m.name), docs: vec![], ty: cx.expr(e) });
-            }
-            let kind = m.kind.as_str();
-            let value_ty = match m.kind {
-                Shape::Unary | Shape::ClientStream => cx.expr(m.result.as_ref().unwrap_or(&Type::Null)),
-                _ => cx.expr(m.output.as_ref().unwrap_or(&Type::Any)),
-            };
-            let input_ty = m.input.as_ref().map(|t| cx.expr(t)).unwrap_or_default();
-            if m.side == Side::Client {
-                let mut args = vec![format!("params: {}", params_ty.clone().unwrap_or_else(|| "Record<string, never>".into()))];
-                if m.kind.caller_streams() {
-                    args.push(format!("input: AsyncIterable<{input_ty}>"));
-                }
-                args.push("ctx: HandlerContext".into());
-                runtime_types.insert("HandlerContext");
-                let returns = match m.kind {
-                    Shape::Unary | Shape::ClientStream => format!("{value_ty} | Promise<{value_ty}>"),
-                    _ => format!("AsyncIterable<{value_ty}> | Iterable<{value_ty}>"),
-                };
-                readme.handlers.push(ReadmeEntry { call: string_literal(&m.name), shape: shape_words(m.kind), summary: summary(m) });
-                {
-                    let inputs = if m.kind.caller_streams() { "params, input, ctx" } else { "params, ctx" };
-                    let stub = if m.kind.callee_streams() {
-                        format!("async function* ({inputs}) {{\n      // yield items of type {value_ty}\n    }}")
-                    } else {
-                        format!("async ({inputs}) => {{\n      // return a value of type {value_ty}\n    }}")
-                    };
-                    readme.handler_stubs.push((string_literal(&m.name), stub));
-                }
-                handlers.push(Handler { wire: string_literal(&m.name), docs, kind, signature: args.join(", "), returns });
-                continue;
-            }
-            // Find or create the namespace classes along the dotted path.
-            let mut parent = 0;
-            for depth in 1..m.path.len() {
-                let prefix = m.path[..depth].to_vec();
-                parent = match by_path.get(&prefix) {
-                    Some(&i) => i,
-                    None => {
-                        let member = unique_member(&mut members[parent], &camel(&prefix[depth - 1]));
-                        let class_name = cx.names.type_name(&format!("{}Namespace", pascal(&prefix)));
-                        namespaces[parent].children.push(Child { member, class_name: class_name.clone() });
-                        namespaces.push(Namespace { class_name, prefix: format!("{}.", prefix.join(".")), methods: vec![], children: vec![] });
-                        members.push(["constructor".to_string(), "then".to_string()].into());
-                        by_path.insert(prefix.clone(), namespaces.len() - 1);
-                        access.push(format!("{}.{}", access[parent], namespaces[parent].children.last().map(|c| c.member.as_str()).unwrap_or_default()));
-                        namespaces.len() - 1
-                    }
-                };
-            }
-            let member = unique_member(&mut members[parent], &camel(m.path.last().map(String::as_str).unwrap_or("")));
-            let mut args = vec![];
-            let params_arg = match &params_ty {
-                Some(p) if all_optional => {
-                    args.push(format!("params: {p} = {{}}"));
-                    "params".to_string()
-                }
-                Some(p) => {
-                    args.push(format!("params: {p}"));
-                    "params".to_string()
-                }
-                None => "{}".to_string(),
-            };
-            if m.kind.caller_streams() {
-                args.push(format!("input: Streamable<{input_ty}>"));
-                runtime_types.insert("Streamable");
-            }
-            args.push("options: CallOptions = {}".into());
-            runtime_types.insert("CallOptions");
-            match m.kind {
-                Shape::ServerStream => values.insert("ServerStream"),
-                Shape::BidiStream => values.insert("BidiStream"),
-                Shape::ClientStream => values.insert("ClientStream"),
-                _ => false,
-            };
-            let returns = match m.kind {
-                Shape::Unary => format!("Promise<{value_ty}>"),
-                Shape::ClientStream => format!("ClientStream<{value_ty}>"),
-                Shape::ServerStream => format!("ServerStream<{value_ty}>"),
-                Shape::BidiStream => format!("BidiStream<{value_ty}>"),
-            };
-            let call = format!("{}.{member}", access[parent]);
-            let mut example_args = vec![];
-            if let Some(p) = &params_ty {
-                example_args.push(format!("{{ /* {p} */ }}"));
-            }
-            if m.kind.caller_streams() {
-                example_args.push("items".to_string());
-            }
-            let args_text = example_args.join(", ");
-            let example = ExampleCall {
-                call: call.clone(),
-                wire: string_literal(&m.name),
-                args_then: if args_text.is_empty() { String::new() } else { format!("{args_text}, ") },
-                args: args_text,
-            };
-            let slot = match m.kind {
-                Shape::Unary => &mut readme.unary,
-                Shape::ServerStream => &mut readme.server_stream,
-                Shape::ClientStream => &mut readme.client_stream,
-                Shape::BidiStream => &mut readme.bidi_stream,
-            };
-            if slot.is_none() {
-                *slot = Some(example.clone());
-            }
-            if readme.typed_error.is_none() && m.error.is_some() {
-                readme.typed_error = Some(example.clone());
-            }
-            if readme.any.is_none() {
-                readme.any = Some(example);
-            }
-            readme.methods.push(ReadmeEntry { call, shape: shape_words(m.kind), summary: summary(m) });
-            namespaces[parent].methods.push(TsMethod {
-                member,
-                wire: string_literal(&m.name),
-                docs,
-                kind,
-                signature: args.join(", "),
-                params_arg,
-                returns,
-                value_ty,
-                input_ty,
-            });
+            built.add(&mut cx, m, params_types.get(&m.name).cloned());
         }
+        let Methods { namespaces, mut readme, handlers, method_errors, mut values, mut runtime_types, .. } = built;
 
         // The options examples read best on a unary call.
         if readme.unary.is_some() {
@@ -486,22 +341,7 @@ impl Model {
             .map(|s| KeyedType { key: string_literal(&s.name), docs: doc_lines(&doc_text(&s.description)), ty: cx.expr(&s.schema) })
             .collect();
 
-        let mut client_type_imports: Vec<String> = params_types.values().cloned().collect();
-        let mut refs = BTreeSet::new();
-        for m in &methods {
-            for t in [&m.result, &m.input, &m.output, &m.error].into_iter().flatten() {
-                t.refs(&mut refs);
-            }
-        }
-        for t in &service.topics {
-            t.payload.refs(&mut refs);
-        }
-        for s in &service.states {
-            s.schema.refs(&mut refs);
-        }
-        client_type_imports.extend(refs.iter().map(|r| cx.names.defs[r].clone()));
-        client_type_imports.sort();
-        client_type_imports.dedup();
+        let client_type_imports = client_type_imports(&cx, service, &methods, &params_types);
 
         let package_name = settings.package_name.clone().unwrap_or_else(|| package_name(&service.name));
         let package_version = settings
@@ -513,15 +353,6 @@ impl Model {
             .description
             .clone()
             .unwrap_or_else(|| format!("Typed client for the {} volley service", service.name));
-        let mut service_docs = doc_text(&service.description);
-        if !service_docs.is_empty() {
-            service_docs.push(String::new());
-        }
-        service_docs.push(format!(
-            "A client of the `{}` service{}.",
-            service.name,
-            service.version.as_ref().map(|v| format!(" (version {v})")).unwrap_or_default()
-        ));
         runtime_types.extend(std::mem::take(&mut cx.used));
         let has_streams = namespaces.iter().flat_map(|n| &n.methods).any(|f| f.kind != "unary");
         let has_handlers = !handlers.is_empty();
@@ -555,7 +386,7 @@ impl Model {
             package_version,
             service_name: service.name.clone(),
             package_description: string_literal(summary.lines().next().unwrap_or_default()),
-            service_docs: doc_lines(&service_docs),
+            service_docs: doc_lines(&service_docs(service)),
             types,
             namespaces,
             handlers,
@@ -567,16 +398,66 @@ impl Model {
     }
 }
 
+/// Declares a named type for each method's parameters (`AddParams`), so users can name
+/// them too; returns each method's params type by wire name.
+fn params_types(cx: &mut Cx, methods: &[&ir::Method], types: &mut Vec<TypeDecl>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for m in methods.iter().filter(|m| !m.params.is_empty()) {
+        let name = cx.names.type_name(&format!("{}Params", pascal(&m.path)));
+        let body = TypeBody::Interface { fields: m.params.iter().map(|f| cx.field(f)).collect(), index: None };
+        let docs = doc_lines(&[format!("The parameters of `{}`.", m.name)]);
+        types.push(TypeDecl { name: name.clone(), docs, body });
+        out.insert(m.name.clone(), name);
+    }
+    out
+}
+
+/// The `types.ts` names client.ts imports: the params types and every named type the
+/// methods, topics and states refer to.
+fn client_type_imports(cx: &Cx, service: &Service, methods: &[&ir::Method], params_types: &BTreeMap<String, String>) -> Vec<String> {
+    let mut refs = BTreeSet::new();
+    for m in methods {
+        for t in [&m.result, &m.input, &m.output, &m.error].into_iter().flatten() {
+            t.refs(&mut refs);
+        }
+    }
+    for t in &service.topics {
+        t.payload.refs(&mut refs);
+    }
+    for s in &service.states {
+        s.schema.refs(&mut refs);
+    }
+    let mut out: Vec<String> = params_types.values().cloned().collect();
+    out.extend(refs.iter().map(|r| cx.names.defs[r].clone()));
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The `Client` class's doc comment: the service's description, then what it is.
+fn service_docs(service: &Service) -> Vec<String> {
+    let mut docs = doc_text(&service.description);
+    if !docs.is_empty() {
+        docs.push(String::new());
+    }
+    docs.push(format!(
+        "A client of the `{}` service{}.",
+        service.name,
+        service.version.as_ref().map(|v| format!(" (version {v})")).unwrap_or_default()
+    ));
+    docs
+}
+
 /// Type names in use, and what each `$defs` name became.
 #[derive(Default)]
-struct Names {
+pub(super) struct Names {
     taken: BTreeSet<String>,
     defs: BTreeMap<String, String>,
 }
 
 impl Names {
     /// A fresh type name: an identifier, not reserved, not taken.
-    fn type_name(&mut self, wanted: &str) -> String {
+    pub(super) fn type_name(&mut self, wanted: &str) -> String {
         let mut name: String = wanted.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '$' { c } else { '_' }).collect();
         if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
             name.insert(0, '_');
@@ -593,8 +474,10 @@ impl Names {
     }
 }
 
-struct Cx {
-    names: Names,
+/// What type expressions are worked out with: the names in use and the runtime types
+/// they need.
+pub(super) struct Cx {
+    pub(super) names: Names,
     /// Runtime type names the expressions rendered so far use.
     used: BTreeSet<&'static str>,
 }
@@ -659,7 +542,7 @@ impl Cx {
     }
 
     /// A type expression.
-    fn expr(&mut self, t: &Type) -> String {
+    pub(super) fn expr(&mut self, t: &Type) -> String {
         match t {
             Type::Any => "unknown".into(),
             Type::Null => "null".into(),
@@ -765,7 +648,7 @@ fn is_simple(t: &Type) -> bool {
     )
 }
 
-fn method_docs(m: &ir::Method) -> Vec<String> {
+pub(super) fn method_docs(m: &ir::Method) -> Vec<String> {
     let mut lines = doc_text(&m.description);
     if m.error.is_some() {
         if !lines.is_empty() {
@@ -819,7 +702,7 @@ fn literal(l: &Literal) -> String {
 
 
 /// A call shape in words, for docs.
-fn shape_words(kind: Shape) -> &'static str {
+pub(super) fn shape_words(kind: Shape) -> &'static str {
     match kind {
         Shape::Unary => "unary",
         Shape::ServerStream => "server stream",
@@ -829,7 +712,7 @@ fn shape_words(kind: Shape) -> &'static str {
 }
 
 /// The first sentence-ish line of a method's docs, for one-line lists.
-fn summary(m: &ir::Method) -> String {
+pub(super) fn summary(m: &ir::Method) -> String {
     m.description.as_deref().and_then(|d| d.lines().next()).unwrap_or_default().trim().to_string()
 }
 
@@ -854,7 +737,7 @@ pub fn camel(name: &str) -> String {
 
 /// A class member name, escaped away from the class's other members and made an
 /// identifier.
-fn unique_member(taken: &mut BTreeSet<String>, wanted: &str) -> String {
+pub(super) fn unique_member(taken: &mut BTreeSet<String>, wanted: &str) -> String {
     let mut name: String = wanted.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '$' { c } else { '_' }).collect();
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, '_');
