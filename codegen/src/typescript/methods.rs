@@ -8,10 +8,10 @@ use crate::ir::{self, Shape, Side, Type};
 use crate::names::pascal;
 
 use super::keywords::CLIENT_MEMBERS;
-use super::model::{
-    camel, method_docs, shape_words, string_literal, summary, unique_member, Child, Cx, ExampleCall, Handler, KeyedType,
-    Namespace, ReadmeEntry, ReadmeModel, TsMethod,
-};
+use super::docs::{method_docs, shape_words, summary};
+use super::model::{Child, ExampleCall, Handler, KeyedType, Namespace, ReadmeEntry, ReadmeModel, TsMethod};
+use super::names::{camel, string_literal, unique_member};
+use super::types::Cx;
 
 /// What the methods add up to, filled in one method at a time.
 pub(super) struct Methods {

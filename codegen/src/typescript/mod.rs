@@ -1,8 +1,10 @@
 //! The TypeScript generator: an npm package (ES modules with types) for Node 20+ and
 //! browsers.
 //!
-//! [`model::Model`] works out every name and type; the askama templates in
-//! `templates/typescript/` lay the files out.
+//! [`model::Model`] is what the askama templates in `templates/typescript/` lay out; it
+//! is worked out from the IR by `names.rs` (identifiers), `types.rs` (type expressions
+//! and declarations), `methods.rs` (namespaces, members, handlers, README examples) and
+//! `docs.rs` (TSDoc).
 //!
 //! The protocol runtime is plain TypeScript in `templates/typescript/runtime/`, one
 //! module per feature, embedded here with `include_str!` and copied verbatim into
@@ -10,10 +12,13 @@
 //! [`model::runtime_modules`]). Why the SDK vendors its runtime rather than depending
 //! on an npm package: `templates/typescript/runtime/README.md`.
 
+mod docs;
 pub mod keywords;
 mod methods;
 pub mod model;
+mod names;
 pub mod runtime;
+mod types;
 
 use askama::Template;
 
