@@ -1,8 +1,9 @@
 //! The Python generator: an installable package (pyproject.toml, asyncio, typed) that
 //! depends only on `websockets` and `msgpack`.
 //!
-//! [`model::Model`] works out every name, annotation and decoder; the askama templates
-//! in `templates/python/` lay the files out.
+//! [`model::Model`] works out every name, annotation and decoder (the client's methods,
+//! handlers and README examples in `methods.rs`); the askama templates in
+//! `templates/python/` lay the files out.
 //!
 //! Types are dataclasses rather than `TypedDict`s: attribute names can be escaped
 //! (`from` becomes `from_`, keeping `"from"` on the wire), each variant of a serde enum
@@ -19,6 +20,7 @@
 //! hundred lines each (`templates/python/_runtime/README.md`).
 
 pub mod keywords;
+mod methods;
 pub mod model;
 
 use askama::Template;

@@ -10,13 +10,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::names::{doc_text, is_reserved_method, package_name, pascal};
-use crate::ir::{Shape, Field, Literal, Payload, Service, Side, Tagging, Type};
+use crate::ir::{Field, Literal, Payload, Service, Shape, Tagging, Type};
 use crate::output::Settings;
 
-use super::keywords::{
-    is_reserved, CLASS_MEMBERS, CLIENT_MEMBERS, METHOD_LOCALS, ROOT_MEMBERS, RUNTIME, STATES_MEMBERS,
-    TOPICS_MEMBERS,
-};
+use super::keywords::{is_reserved, CLASS_MEMBERS, RUNTIME, STATES_MEMBERS, TOPICS_MEMBERS};
+use super::methods::Methods;
 
 /// Everything the Python templates need.
 #[derive(Debug, Clone)]
@@ -322,10 +320,11 @@ struct Named {
 }
 
 /// A Python type: its annotation and decoder.
-struct PyTy {
-    ann: String,
+pub(super) struct PyTy {
+    /// The annotation.
+    pub(super) ann: String,
     /// A callable, or `None` for identity.
-    dec: Option<String>,
+    pub(super) dec: Option<String>,
     /// Whether the annotation names a generated class (so an alias must be quoted).
     names_class: bool,
 }
@@ -334,319 +333,23 @@ impl Model {
     /// Works out the Python model of a service.
     pub fn new(service: &Service, settings: &Settings) -> Model {
         let mut cx = Cx { def_types: service.types.iter().map(|d| (d.name.clone(), d.ty.clone())).collect(), ..Cx::default() };
-        // Reserve every $defs name first, so hoisted names never take one.
-        for def in &service.types {
-            let name = cx.type_name(&def.name);
-            let (decoder, admits_string) = match &def.ty {
-                Type::Object(_) | Type::AllOf(_) => (Some(format!("{name}.from_wire")), false),
-                Type::Tagged(t) => (
-                    Some(format!("decode_{name}")),
-                    t.tagging == Tagging::External && t.variants.iter().any(|v| v.payload == Payload::Unit),
-                ),
-                Type::Union(_) => (Some(format!("decode_{name}")), true),
-                _ => (None, false),
-            };
-            if let Some(d) = &decoder {
-                cx.taken.insert(d.clone());
-            }
-            cx.defs.insert(def.name.clone(), Named { name, decoder, admits_string });
+        declare_defs(&mut cx, service);
+
+        let mut built = Methods::new();
+        // Methods named `volley.*` are the protocol's own (PROTOCOL.md section 9): the
+        // runtime calls them (topics, states), so they get no typed members.
+        for m in service.methods.iter().filter(|m| !is_reserved_method(&m.name)) {
+            built.add(&mut cx, m);
         }
-        // Aliases whose values need converting get a decoder function too.
-        for def in &service.types {
-            if cx.defs[&def.name].decoder.is_none() && !cx.is_identity(&def.ty, &mut BTreeSet::new()) {
-                let name = format!("decode_{}", cx.defs[&def.name].name);
-                cx.taken.insert(name.clone());
-                cx.defs.get_mut(&def.name).expect("declared").decoder = Some(name);
-            }
-        }
-        for def in &service.types {
-            let named = cx.defs[&def.name].clone();
-            let mut docs = doc_text(&def.description);
-            if named.name != def.name {
-                docs.push(format!("`{}` on the server.", def.name));
-            }
-            cx.declare(&named, &def.ty, docs);
-        }
-
-        let mut namespaces =
-            vec![Namespace { class_name: "Client".into(), prefix: String::new(), methods: vec![], children: vec![] }];
-        let mut by_path: BTreeMap<Vec<String>, usize> = BTreeMap::new();
-        by_path.insert(vec![], 0);
-        let mut members: Vec<BTreeSet<String>> = vec![CLIENT_MEMBERS.iter().chain(ROOT_MEMBERS).map(|s| s.to_string()).collect()];
-        let mut handlers = vec![];
-        let mut handler_members: BTreeSet<String> = BTreeSet::new();
-        let mut method_errors = vec![];
-        let mut examples: BTreeMap<&'static str, String> = BTreeMap::new();
-        for m in &service.methods {
-            // Methods named `volley.*` are the protocol's own (PROTOCOL.md section 9): the
-            // runtime calls them (topics, states), so they get no typed members.
-            if is_reserved_method(&m.name) {
-                continue;
-            }
-            let ctx = pascal(&m.path);
-            let value = match m.kind {
-                Shape::Unary | Shape::ClientStream => m.result.clone().unwrap_or(Type::Null),
-                _ => m.output.clone().unwrap_or(Type::Any),
-            };
-            let value_ty = cx.py(&value, &format!("{ctx}Result"));
-            let input_ty = m.input.as_ref().map(|t| cx.py(t, &format!("{ctx}Item")));
-            let mut arg_names: BTreeSet<String> = METHOD_LOCALS.iter().map(|s| s.to_string()).collect();
-            arg_names.extend(cx.taken.iter().cloned());
-            let mut params = vec![];
-            let mut sig_params = vec![];
-            let mut arg_docs = vec![];
-            for p in &m.params {
-                let arg = unique(&mut arg_names, &p.name);
-                let ty = cx.py(&p.ty, &format!("{ctx}{}", pascal(std::slice::from_ref(&p.name))));
-                let optional = p.optional;
-                let ann = if optional { nullable(&ty.ann) } else { ty.ann.clone() };
-                sig_params.push(if optional { format!("{arg}: {ann} = None") } else { format!("{arg}: {ann}") });
-                let doc = field_doc(p);
-                arg_docs.push((arg.clone(), if doc.is_empty() { format!("`{ann}`.") } else { doc }));
-                let encode = if cx.is_identity(&p.ty, &mut BTreeSet::new()) { arg.clone() } else { format!("to_wire({arg})") };
-                params.push(PyParam { arg, wire: py_str(&p.name), optional, encode });
-            }
-            let error = m.error.as_ref().map(|e| {
-                let ty = cx.py(e, &format!("{ctx}ErrorData"));
-                let name = cx.type_name(&format!("{ctx}Error"));
-                method_errors.push(MethodError {
-                    name: name.clone(),
-                    method: m.name.clone(),
-                    annotation: ty.ann.clone(),
-                    decode: ty.dec.clone().unwrap_or_else(|| "identity".into()),
-                });
-                (name, ty.ann)
-            });
-
-            if m.side == Side::Client {
-                let member = unique(&mut handler_members, &m.path.join("_"));
-                let mut args = vec![];
-                if let Some(i) = &input_ty {
-                    args.push(format!("items: AsyncIterator[{}]", i.ann));
-                }
-                if !sig_params.is_empty() {
-                    args.push("*".into());
-                    args.extend(sig_params.iter().cloned());
-                }
-                let streams_out = m.kind.callee_streams();
-                let returns = if streams_out { format!("AsyncIterator[{}]", value_ty.ann) } else { value_ty.ann.clone() };
-                let mut call_args = vec![];
-                if let Some(i) = &input_ty {
-                    call_args.push(format!("decode_items(items, {})", i.dec.clone().unwrap_or_else(|| "identity".into())));
-                }
-                for (p, field) in params.iter().zip(&m.params) {
-                    let dec = cx.py(&field.ty, &format!("{ctx}{}", pascal(std::slice::from_ref(&field.name)))).dec;
-                    let read = if p.optional {
-                        apply(&dec.map(|d| format!("optional({d})")), &format!("p.get({})", p.wire))
-                    } else {
-                        apply(&dec, &format!("p[{}]", p.wire))
-                    };
-                    call_args.push(format!("{}={read}", p.arg));
-                }
-                let mut lines = doc_text(&m.description);
-                lines.push(String::new());
-                lines.push(format!("The server calls this as `{}` ({}).", m.name, shape_phrase(m.kind)));
-                if !arg_docs.is_empty() || input_ty.is_some() {
-                    lines.push(String::new());
-                    lines.push("Args:".into());
-                    if input_ty.is_some() {
-                        lines.push("    items: The items the server streams; iterate them to the end.".into());
-                    }
-                    for (a, d) in &arg_docs {
-                        lines.push(format!("    {a}: {d}"));
-                    }
-                }
-                lines.push(String::new());
-                lines.push(if streams_out { "Yields:".into() } else { "Returns:".into() });
-                lines.push(format!("    {}", if streams_out { "The items sent back, as the server grants credit." } else { "The answer sent back." }));
-                handlers.push(HandlerMethod {
-                    wire: py_str(&m.name),
-                    member: member.clone(),
-                    docs: docstring(&lines, 8),
-                    def: if streams_out { "def" } else { "async def" },
-                    header: def_header(if streams_out { "def" } else { "async def" }, &member, &args, &returns),
-                    kind: m.kind.as_str(),
-                    invoke: format!("h.{member}({})", call_args.join(", ")),
-                });
-                continue;
-            }
-
-            // Find or create the namespace classes along the dotted path.
-            let mut parent = 0;
-            for depth in 1..m.path.len() {
-                let prefix = m.path[..depth].to_vec();
-                parent = match by_path.get(&prefix) {
-                    Some(&i) => i,
-                    None => {
-                        let member = unique(&mut members[parent], &prefix[depth - 1]);
-                        let class_name = cx.type_name(&format!("{}Namespace", pascal(&prefix)));
-                        namespaces[parent].children.push((member, class_name.clone()));
-                        namespaces.push(Namespace {
-                            class_name,
-                            prefix: format!("{}.", prefix.join(".")),
-                            methods: vec![],
-                            children: vec![],
-                        });
-                        members.push(CLIENT_MEMBERS.iter().map(|s| s.to_string()).collect());
-                        by_path.insert(prefix.clone(), namespaces.len() - 1);
-                        namespaces.len() - 1
-                    }
-                };
-            }
-            let member = unique(&mut members[parent], m.path.last().map(String::as_str).unwrap_or(""));
-            let mut args = vec![];
-            if let Some(i) = &input_ty {
-                args.push(format!("items: Input[{}]", i.ann));
-            }
-            args.push("*".into());
-            args.extend(sig_params);
-            args.push("options: CallOptions | None = None".into());
-            let streams_out = m.kind.callee_streams();
-            let returns =
-                if streams_out { format!("Stream[{}]", value_ty.ann) } else { format!("UnaryCall[{}]", value_ty.ann) };
-
-            let mut lines = doc_text(&m.description);
-            if let Some(d) = &m.deprecated {
-                lines.push(String::new());
-                lines.push(if d.is_empty() { "Deprecated.".into() } else { format!("Deprecated: {d}") });
-            }
-            lines.push(String::new());
-            lines.push(format!("Calls `{}` ({}).", m.name, shape_phrase(m.kind)));
-            lines.push(String::new());
-            lines.push("Args:".into());
-            if input_ty.is_some() {
-                lines.push("    items: The items to send: any iterable or async iterable. They are sent".into());
-                lines.push("        only as the server grants credit.".into());
-            }
-            for (a, d) in &arg_docs {
-                lines.push(format!("    {a}: {d}"));
-            }
-            lines.push("    options: Timeout, client metadata and stream window of this call.".into());
-            lines.push(String::new());
-            lines.push("Returns:".into());
-            if streams_out {
-                lines.push(format!("    A `Stream` of `{}`: read it with `async for` (inside `async with` to", value_ty.ann));
-                lines.push("    cancel it when left early); `await stream.metadata()` and `stream.trailers`".into());
-                lines.push("    give the metadata.".into());
-            } else {
-                lines.push(format!("    A `UnaryCall`: `await` it for the `{}` result, or", value_ty.ann));
-                lines.push("    `await call.with_metadata()` for a `Response` with metadata and trailers.".into());
-            }
-            lines.push(String::new());
-            lines.push("Raises:".into());
-            if let Some((name, ann)) = &error {
-                lines.push(format!("    {name}: The method's own error (code 1000); `data` is a `{ann}`."));
-            }
-            lines.push("    VolleyError: Any other failure, such as `DEADLINE_EXCEEDED` or `INVALID_PARAMS`;".into());
-            lines.push("        `VolleyConnectionError` when the connection drops.".into());
-
-            let example = example_call(&namespaces[parent], &member, &params, m.kind, &value_ty.ann);
-            examples.entry(m.kind.as_str()).or_insert(example);
-
-            namespaces[parent].methods.push(PyMethod {
-                member: member.clone(),
-                wire: py_str(&m.name),
-                docs: docstring(&lines, 8),
-                header: def_header("def", &member, &args, &returns),
-                params,
-                runtime: if streams_out {
-                    "stream"
-                } else if input_ty.is_some() {
-                    "client_stream"
-                } else {
-                    "unary"
-                },
-                decode: value_ty.dec.unwrap_or_else(|| "identity".into()),
-                items: if input_ty.is_some() { "items" } else { "None" },
-                error: error.map(|(n, _)| n).unwrap_or_else(|| "None".into()),
-            });
-        }
+        let Methods { namespaces, handlers, method_errors, examples, .. } = built;
 
         // Topics and shared states: a method each on `client.topics` / `client.states`.
-        let mut topic_members: BTreeSet<String> = TOPICS_MEMBERS.iter().map(|s| s.to_string()).collect();
-        let mut topics = vec![];
-        let mut topic_decoders = vec![];
-        for t in &service.topics {
-            let ty = cx.py(&t.payload, &format!("{}Notification", pascal(std::slice::from_ref(&t.name))));
-            let member = unique(&mut topic_members, &t.name);
-            let decode = ty.dec.clone().unwrap_or_else(|| "identity".into());
-            if ty.dec.is_some() {
-                topic_decoders.push((py_str(&t.name), decode.clone()));
-            }
-            let mut lines = doc_text(&t.description);
-            if !lines.is_empty() {
-                lines.push(String::new());
-            }
-            lines.push(format!("Subscribes to the topic `{}`; its notifications are `{}`.", t.name, ty.ann));
-            lines.push(String::new());
-            lines.push("Args:".into());
-            lines.push("    buffer: How many notifications wait for a slow reader.".into());
-            lines.push("    overflow: Which one goes when the buffer is full: `\"drop_oldest\"` or".into());
-            lines.push("        `\"drop_newest\"`; `Subscription.dropped` counts them.".into());
-            lines.push(String::new());
-            lines.push("Returns:".into());
-            lines.push("    A `Subscription`: `async with` it to subscribe (unsubscribing at the end of".into());
-            lines.push("    the block) and read the values with `async for`.".into());
-            let args = vec![
-                "*".to_string(),
-                "buffer: int = DEFAULT_TOPIC_BUFFER".to_string(),
-                "overflow: Overflow = \"drop_oldest\"".to_string(),
-            ];
-            topics.push(PySubscribe {
-                header: def_header("def", &member, &args, &format!("Subscription[{}]", ty.ann)),
-                member,
-                wire: py_str(&t.name),
-                name: t.name.clone(),
-                annotation: ty.ann,
-                decode,
-                docs: docstring(&lines, 8),
-            });
-        }
-        let mut state_members: BTreeSet<String> = STATES_MEMBERS.iter().map(|s| s.to_string()).collect();
-        let mut states = vec![];
-        for st in &service.states {
-            let ty = cx.py(&st.schema, &format!("{}State", pascal(std::slice::from_ref(&st.name))));
-            let member = unique(&mut state_members, &st.name);
-            let mut lines = doc_text(&st.description);
-            if !lines.is_empty() {
-                lines.push(String::new());
-            }
-            lines.push(format!("Mirrors the shared state `{}`, a `{}`.", st.name, ty.ann));
-            lines.push(String::new());
-            lines.push("Args:".into());
-            lines.push("    buffer: How many snapshots wait for a slow reader (the oldest go first).".into());
-            lines.push(String::new());
-            lines.push("Returns:".into());
-            lines.push("    A `SharedState`: `async with` it to subscribe (unsubscribing at the end of".into());
-            lines.push("    the block); `.value` is the current document, `async for` yields a snapshot".into());
-            lines.push("    per change and `await .wait_for(predicate)` waits for one.".into());
-            let args = vec!["*".to_string(), "buffer: int = DEFAULT_STATE_BUFFER".to_string()];
-            states.push(PySubscribe {
-                header: def_header("def", &member, &args, &format!("SharedState[{}]", ty.ann)),
-                member,
-                wire: py_str(&st.name),
-                name: st.name.clone(),
-                annotation: ty.ann,
-                decode: ty.dec.unwrap_or_else(|| "identity".into()),
-                docs: docstring(&lines, 8),
-            });
-        }
+        let (topics, topic_decoders) = topics(&mut cx, service);
+        let states = states(&mut cx, service);
         let topics_class = cx.type_name("Topics");
         let states_class = cx.type_name("States");
 
-        let mut type_exports = vec![];
-        for d in &cx.decls {
-            match d {
-                Decl::Class(c) => type_exports.push(c.name.clone()),
-                Decl::Alias(a) => {
-                    type_exports.push(a.name.clone());
-                    type_exports.extend(a.decoder.clone());
-                }
-                Decl::Tagged(t) => type_exports.extend([t.name.clone(), t.decoder.clone()]),
-                Decl::Union(u) => type_exports.extend([u.name.clone(), u.decoder.clone()]),
-            }
-        }
-        type_exports.sort();
+        let type_exports = type_exports(&cx.decls);
         let client_type_imports = type_exports.clone();
 
         let package_name = settings.package_name.clone().unwrap_or_else(|| package_name(&service.name));
@@ -660,18 +363,6 @@ impl Model {
             .description
             .clone()
             .unwrap_or_else(|| format!("Typed client for the {} volley service", service.name));
-        let mut client_lines = doc_text(&service.description);
-        if !client_lines.is_empty() {
-            client_lines.push(String::new());
-        }
-        client_lines.push(format!(
-            "A client of the `{}` service{}.",
-            service.name,
-            service.version.as_ref().map(|v| format!(" (version {v})")).unwrap_or_default()
-        ));
-        client_lines.push(String::new());
-        client_lines.push("Connect with `async with Client.connect(url) as client:` (or".into());
-        client_lines.push("`client = await Client.connect(url)` and `await client.close()`).".into());
         let mut types_imports: Vec<String> = cx.runtime_used.iter().map(|s| s.to_string()).collect();
         types_imports.sort();
         let streams = namespaces.iter().any(|ns| ns.methods.iter().any(|f| f.runtime != "unary"));
@@ -681,7 +372,7 @@ impl Model {
             package_version,
             service_name: service.name.clone(),
             summary: py_str(summary.lines().next().unwrap_or_default()),
-            client_docs: docstring(&client_lines, 4),
+            client_docs: docstring(&client_docs(service), 4),
             decls: cx.decls,
             type_exports,
             types_imports,
@@ -700,10 +391,164 @@ impl Model {
     }
 }
 
+/// Names every `$defs` type (and its decoder) first, so hoisted names never take one,
+/// then declares them.
+fn declare_defs(cx: &mut Cx, service: &Service) {
+    // Reserve every $defs name first, so hoisted names never take one.
+    for def in &service.types {
+        let name = cx.type_name(&def.name);
+        let (decoder, admits_string) = match &def.ty {
+            Type::Object(_) | Type::AllOf(_) => (Some(format!("{name}.from_wire")), false),
+            Type::Tagged(t) => (
+                Some(format!("decode_{name}")),
+                t.tagging == Tagging::External && t.variants.iter().any(|v| v.payload == Payload::Unit),
+            ),
+            Type::Union(_) => (Some(format!("decode_{name}")), true),
+            _ => (None, false),
+        };
+        if let Some(d) = &decoder {
+            cx.taken.insert(d.clone());
+        }
+        cx.defs.insert(def.name.clone(), Named { name, decoder, admits_string });
+    }
+    // Aliases whose values need converting get a decoder function too.
+    for def in &service.types {
+        if cx.defs[&def.name].decoder.is_none() && !cx.is_identity(&def.ty, &mut BTreeSet::new()) {
+            let name = format!("decode_{}", cx.defs[&def.name].name);
+            cx.taken.insert(name.clone());
+            cx.defs.get_mut(&def.name).expect("declared").decoder = Some(name);
+        }
+    }
+    for def in &service.types {
+        let named = cx.defs[&def.name].clone();
+        let mut docs = doc_text(&def.description);
+        if named.name != def.name {
+            docs.push(format!("`{}` on the server.", def.name));
+        }
+        cx.declare(&named, &def.ty, docs);
+    }
+}
+
+/// The names `types.py` exports, sorted: each declaration and its decoder.
+fn type_exports(decls: &[Decl]) -> Vec<String> {
+    let mut type_exports = vec![];
+    for d in decls {
+        match d {
+            Decl::Class(c) => type_exports.push(c.name.clone()),
+            Decl::Alias(a) => {
+                type_exports.push(a.name.clone());
+                type_exports.extend(a.decoder.clone());
+            }
+            Decl::Tagged(t) => type_exports.extend([t.name.clone(), t.decoder.clone()]),
+            Decl::Union(u) => type_exports.extend([u.name.clone(), u.decoder.clone()]),
+        }
+    }
+    type_exports.sort();
+    type_exports
+}
+
+/// The `Client` class's docstring: the service's description, what it is, how to
+/// connect.
+fn client_docs(service: &Service) -> Vec<String> {
+    let mut client_lines = doc_text(&service.description);
+    if !client_lines.is_empty() {
+        client_lines.push(String::new());
+    }
+    client_lines.push(format!(
+        "A client of the `{}` service{}.",
+        service.name,
+        service.version.as_ref().map(|v| format!(" (version {v})")).unwrap_or_default()
+    ));
+    client_lines.push(String::new());
+    client_lines.push("Connect with `async with Client.connect(url) as client:` (or".into());
+    client_lines.push("`client = await Client.connect(url)` and `await client.close()`).".into());
+    client_lines
+}
+
+/// `client.topics`: a subscribe method per topic, and the decoders of the payloads that
+/// need one.
+fn topics(cx: &mut Cx, service: &Service) -> (Vec<PySubscribe>, Vec<(String, String)>) {
+    let mut topic_members: BTreeSet<String> = TOPICS_MEMBERS.iter().map(|s| s.to_string()).collect();
+    let mut topics = vec![];
+    let mut topic_decoders = vec![];
+    for t in &service.topics {
+        let ty = cx.py(&t.payload, &format!("{}Notification", pascal(std::slice::from_ref(&t.name))));
+        let member = unique(&mut topic_members, &t.name);
+        let decode = ty.dec.clone().unwrap_or_else(|| "identity".into());
+        if ty.dec.is_some() {
+            topic_decoders.push((py_str(&t.name), decode.clone()));
+        }
+        let mut lines = doc_text(&t.description);
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.push(format!("Subscribes to the topic `{}`; its notifications are `{}`.", t.name, ty.ann));
+        lines.push(String::new());
+        lines.push("Args:".into());
+        lines.push("    buffer: How many notifications wait for a slow reader.".into());
+        lines.push("    overflow: Which one goes when the buffer is full: `\"drop_oldest\"` or".into());
+        lines.push("        `\"drop_newest\"`; `Subscription.dropped` counts them.".into());
+        lines.push(String::new());
+        lines.push("Returns:".into());
+        lines.push("    A `Subscription`: `async with` it to subscribe (unsubscribing at the end of".into());
+        lines.push("    the block) and read the values with `async for`.".into());
+        let args = vec![
+            "*".to_string(),
+            "buffer: int = DEFAULT_TOPIC_BUFFER".to_string(),
+            "overflow: Overflow = \"drop_oldest\"".to_string(),
+        ];
+        topics.push(PySubscribe {
+            header: def_header("def", &member, &args, &format!("Subscription[{}]", ty.ann)),
+            member,
+            wire: py_str(&t.name),
+            name: t.name.clone(),
+            annotation: ty.ann,
+            decode,
+            docs: docstring(&lines, 8),
+        });
+    }
+    (topics, topic_decoders)
+}
+
+/// `client.states`: a mirror method per shared state.
+fn states(cx: &mut Cx, service: &Service) -> Vec<PySubscribe> {
+    let mut state_members: BTreeSet<String> = STATES_MEMBERS.iter().map(|s| s.to_string()).collect();
+    let mut states = vec![];
+    for st in &service.states {
+        let ty = cx.py(&st.schema, &format!("{}State", pascal(std::slice::from_ref(&st.name))));
+        let member = unique(&mut state_members, &st.name);
+        let mut lines = doc_text(&st.description);
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.push(format!("Mirrors the shared state `{}`, a `{}`.", st.name, ty.ann));
+        lines.push(String::new());
+        lines.push("Args:".into());
+        lines.push("    buffer: How many snapshots wait for a slow reader (the oldest go first).".into());
+        lines.push(String::new());
+        lines.push("Returns:".into());
+        lines.push("    A `SharedState`: `async with` it to subscribe (unsubscribing at the end of".into());
+        lines.push("    the block); `.value` is the current document, `async for` yields a snapshot".into());
+        lines.push("    per change and `await .wait_for(predicate)` waits for one.".into());
+        let args = vec!["*".to_string(), "buffer: int = DEFAULT_STATE_BUFFER".to_string()];
+        states.push(PySubscribe {
+            header: def_header("def", &member, &args, &format!("SharedState[{}]", ty.ann)),
+            member,
+            wire: py_str(&st.name),
+            name: st.name.clone(),
+            annotation: ty.ann,
+            decode: ty.dec.unwrap_or_else(|| "identity".into()),
+            docs: docstring(&lines, 8),
+        });
+    }
+    states
+}
+
+/// What annotations and declarations are worked out with.
 #[derive(Default)]
-struct Cx {
+pub(super) struct Cx {
     /// Type-level names in use.
-    taken: BTreeSet<String>,
+    pub(super) taken: BTreeSet<String>,
     /// What each `$defs` name became.
     defs: BTreeMap<String, Named>,
     /// The declarations, in order.
@@ -718,7 +563,7 @@ struct Cx {
 
 impl Cx {
     /// A fresh type-level name: an identifier, not reserved, not taken.
-    fn type_name(&mut self, wanted: &str) -> String {
+    pub(super) fn type_name(&mut self, wanted: &str) -> String {
         let mut name = identifier(wanted);
         while is_reserved(&name) || RUNTIME.contains(&name.as_str()) || self.taken.contains(&name) {
             name.push('_');
@@ -728,7 +573,7 @@ impl Cx {
     }
 
     /// Whether values of `t` arrive as their Python value, needing no conversion.
-    fn is_identity(&self, t: &Type, visiting: &mut BTreeSet<String>) -> bool {
+    pub(super) fn is_identity(&self, t: &Type, visiting: &mut BTreeSet<String>) -> bool {
         match t {
             Type::Any | Type::Null | Type::Bool | Type::Integer { .. } | Type::Number | Type::String => true,
             Type::Literal(_) | Type::Enum(_) => true,
@@ -760,7 +605,7 @@ impl Cx {
 
     /// The annotation and decoder of a type, hoisting inline classes and unions into
     /// declarations named `ctx`.
-    fn py(&mut self, t: &Type, ctx: &str) -> PyTy {
+    pub(super) fn py(&mut self, t: &Type, ctx: &str) -> PyTy {
         let simple = |ann: &str| PyTy { ann: ann.into(), dec: None, names_class: false };
         match t {
             Type::Any => simple("Any"),
@@ -1141,7 +986,7 @@ fn split_parts(parts: &[Type]) -> (Vec<Field>, Vec<Type>, Option<Type>) {
 }
 
 /// Renders an applied decoder: `dec(expr)`, or `expr` for identity.
-fn apply(dec: &Option<String>, expr: &str) -> String {
+pub(super) fn apply(dec: &Option<String>, expr: &str) -> String {
     match dec {
         None => expr.to_string(),
         Some(d) if d.starts_with("lambda ") => format!("({d})({expr})"),
@@ -1149,7 +994,7 @@ fn apply(dec: &Option<String>, expr: &str) -> String {
     }
 }
 
-fn nullable(ann: &str) -> String {
+pub(super) fn nullable(ann: &str) -> String {
     if ann == "None" || ann == "Any" || ann.ends_with(" | None") {
         ann.to_string()
     } else {
@@ -1193,7 +1038,7 @@ fn literal_value(l: &Literal) -> String {
     }
 }
 
-fn shape_phrase(kind: Shape) -> &'static str {
+pub(super) fn shape_phrase(kind: Shape) -> &'static str {
     match kind {
         Shape::Unary => "unary: one request, one answer",
         Shape::ServerStream => "server stream: one request, a stream of items back",
@@ -1203,7 +1048,7 @@ fn shape_phrase(kind: Shape) -> &'static str {
 }
 
 /// A field's doc: its description, constraints and default, on one line.
-fn field_doc(f: &Field) -> String {
+pub(super) fn field_doc(f: &Field) -> String {
     let mut parts = vec![];
     if let Some(d) = &f.description {
         parts.push(d.lines().map(str::trim).collect::<Vec<_>>().join(" "));
@@ -1222,7 +1067,7 @@ fn field_doc(f: &Field) -> String {
 
 /// A method's `def` line, indented for a class body; wrapped one parameter a line when
 /// it would be longer than 100 characters.
-fn def_header(def: &str, name: &str, args: &[String], returns: &str) -> String {
+pub(super) fn def_header(def: &str, name: &str, args: &[String], returns: &str) -> String {
     let line = format!("    {def} {name}(self{}) -> {returns}:", args.iter().map(|a| format!(", {a}")).collect::<String>());
     if line.len() <= 100 {
         return line;
@@ -1236,7 +1081,7 @@ fn def_header(def: &str, name: &str, args: &[String], returns: &str) -> String {
 }
 
 /// A README example of calling a method.
-fn example_call(ns: &Namespace, member: &str, params: &[PyParam], kind: Shape, value: &str) -> String {
+pub(super) fn example_call(ns: &Namespace, member: &str, params: &[PyParam], kind: Shape, value: &str) -> String {
     let path = if ns.prefix.is_empty() {
         format!("client.{member}")
     } else {
@@ -1322,7 +1167,7 @@ fn identifier(wanted: &str) -> String {
 
 /// A member, field or parameter name: an identifier, escaped away from keywords and
 /// the names already taken by appending `_` (PEP 8's convention).
-fn unique(taken: &mut BTreeSet<String>, wanted: &str) -> String {
+pub(super) fn unique(taken: &mut BTreeSet<String>, wanted: &str) -> String {
     let mut name = identifier(wanted);
     while is_reserved(&name) || taken.contains(&name) {
         name.push('_');
