@@ -810,6 +810,30 @@ impl Cx {
         }
     }
 
+    /// A named field of a class: its attribute (escaped among `attrs`), annotation,
+    /// encoding and decoding, and its line of the docstring.
+    fn named_field(&mut self, attrs: &mut BTreeSet<String>, name: &str, f: &Field) -> (PyField, (String, String)) {
+        let attr = unique(attrs, &f.name);
+        let ty = self.py(&f.ty, &format!("{name}{}", pascal(std::slice::from_ref(&f.name))));
+        let identity = self.is_identity(&f.ty, &mut BTreeSet::new());
+        let encode = if identity { format!("self.{attr}") } else { format!("to_wire(self.{attr})") };
+        let wire = py_str(&f.name);
+        let (annotation, default, kind, decode) = if f.optional {
+            let dec = ty.dec.as_ref().map(|d| format!("{}({d})", self.use_runtime("optional")));
+            (nullable(&ty.ann), " = None".to_string(), FieldKind::Optional, apply(&dec, &format!("d.get({wire})")))
+        } else {
+            (ty.ann.clone(), String::new(), FieldKind::Required, apply(&ty.dec, &format!("d[{wire}]")))
+        };
+        let mut doc = field_doc(f);
+        if attr != f.name {
+            doc = format!("{doc} On the wire: `{}`.", f.name).trim().to_string();
+        }
+        if doc.is_empty() {
+            doc = format!("`{annotation}`.");
+        }
+        (PyField { attr: attr.clone(), annotation, default, kind, wire, encode, decode }, (attr, doc))
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn class(
         &mut self,
@@ -826,26 +850,9 @@ impl Cx {
         let mut out = vec![];
         let mut attr_docs = vec![];
         for f in fields {
-            let attr = unique(&mut attrs, &f.name);
-            let ty = self.py(&f.ty, &format!("{name}{}", pascal(std::slice::from_ref(&f.name))));
-            let identity = self.is_identity(&f.ty, &mut BTreeSet::new());
-            let encode = if identity { format!("self.{attr}") } else { format!("to_wire(self.{attr})") };
-            let wire = py_str(&f.name);
-            let (annotation, default, kind, decode) = if f.optional {
-                let dec = ty.dec.as_ref().map(|d| format!("{}({d})", self.use_runtime("optional")));
-                (nullable(&ty.ann), " = None".to_string(), FieldKind::Optional, apply(&dec, &format!("d.get({wire})")))
-            } else {
-                (ty.ann.clone(), String::new(), FieldKind::Required, apply(&ty.dec, &format!("d[{wire}]")))
-            };
-            let mut doc = field_doc(f);
-            if attr != f.name {
-                doc = format!("{doc} On the wire: `{}`.", f.name).trim().to_string();
-            }
-            if doc.is_empty() {
-                doc = format!("`{annotation}`.");
-            }
-            attr_docs.push((attr.clone(), doc));
-            out.push(PyField { attr, annotation, default, kind, wire, encode, decode });
+            let (field, doc) = self.named_field(&mut attrs, name, f);
+            attr_docs.push(doc);
+            out.push(field);
         }
         for (i, t) in flattened.iter().enumerate() {
             let wanted = match t {
@@ -903,45 +910,8 @@ impl Cx {
             self.use_runtime("to_wire");
         }
         let builds_dict = value.is_none() && !out.is_empty();
-        let (encode_return, decode_payload) = match (&wrap, value_attr) {
-            (Wrap::Struct, _) => ("d".to_string(), "v".to_string()),
-            (Wrap::Variant(Tagging::External, v), None) if out.is_empty() => (py_str(v), "v".into()),
-            (Wrap::Variant(Tagging::External, v), None) => (format!("{{{}: d}}", py_str(v)), format!("v[{}]", py_str(v))),
-            (Wrap::Variant(Tagging::External, v), Some(e)) => {
-                (format!("{{{}: {e}}}", py_str(v)), format!("v[{}]", py_str(v)))
-            }
-            (Wrap::Variant(Tagging::Internal { tag }, v), None) if out.is_empty() => {
-                (format!("{{{}: {}}}", py_str(tag), py_str(v)), "v".into())
-            }
-            (Wrap::Variant(Tagging::Internal { tag }, v), None) => {
-                (format!("{{{}: {}, **d}}", py_str(tag), py_str(v)), "v".into())
-            }
-            (Wrap::Variant(Tagging::Internal { tag }, v), Some(e)) => {
-                (format!("{{{}: {}, **{e}}}", py_str(tag), py_str(v)), "v".into())
-            }
-            (Wrap::Variant(Tagging::Adjacent { tag, .. }, v), None) if out.is_empty() => {
-                (format!("{{{}: {}}}", py_str(tag), py_str(v)), "v".into())
-            }
-            (Wrap::Variant(Tagging::Adjacent { tag, content }, v), None) => {
-                (format!("{{{}: {}, {}: d}}", py_str(tag), py_str(v), py_str(content)), format!("v[{}]", py_str(content)))
-            }
-            (Wrap::Variant(Tagging::Adjacent { tag, content }, v), Some(e)) => {
-                (format!("{{{}: {}, {}: {e}}}", py_str(tag), py_str(v), py_str(content)), format!("v[{}]", py_str(content)))
-            }
-        };
-        let mut lines = docs;
-        if !attr_docs.is_empty() {
-            if !lines.is_empty() {
-                lines.push(String::new());
-            }
-            lines.push("Attributes:".into());
-            for (a, d) in attr_docs {
-                lines.push(if d.is_empty() { format!("    {a}: See the schema.") } else { format!("    {a}: {d}") });
-            }
-        }
-        if lines.is_empty() {
-            lines.push(format!("`{name}`."));
-        }
+        let (encode_return, decode_payload) = wrapping(&wrap, value_attr, out.is_empty());
+        let lines = class_docs(name, docs, attr_docs);
         PyClass {
             name: name.to_string(),
             docs: docstring(&lines, 4),
@@ -953,6 +923,55 @@ impl Cx {
             known_keys: format!("({}{})", known.join(", "), if known.len() == 1 { "," } else { "" }),
         }
     }
+}
+
+/// What a class's `to_wire` returns around its dict `d` (or its value `e`), and where
+/// `from_wire` finds its fields in the wire value `v`: serde's tagging of the variant.
+fn wrapping(wrap: &Wrap, value_attr: Option<String>, no_fields: bool) -> (String, String) {
+    match (wrap, value_attr) {
+        (Wrap::Struct, _) => ("d".to_string(), "v".to_string()),
+        (Wrap::Variant(Tagging::External, v), None) if no_fields => (py_str(v), "v".into()),
+        (Wrap::Variant(Tagging::External, v), None) => (format!("{{{}: d}}", py_str(v)), format!("v[{}]", py_str(v))),
+        (Wrap::Variant(Tagging::External, v), Some(e)) => {
+            (format!("{{{}: {e}}}", py_str(v)), format!("v[{}]", py_str(v)))
+        }
+        (Wrap::Variant(Tagging::Internal { tag }, v), None) if no_fields => {
+            (format!("{{{}: {}}}", py_str(tag), py_str(v)), "v".into())
+        }
+        (Wrap::Variant(Tagging::Internal { tag }, v), None) => {
+            (format!("{{{}: {}, **d}}", py_str(tag), py_str(v)), "v".into())
+        }
+        (Wrap::Variant(Tagging::Internal { tag }, v), Some(e)) => {
+            (format!("{{{}: {}, **{e}}}", py_str(tag), py_str(v)), "v".into())
+        }
+        (Wrap::Variant(Tagging::Adjacent { tag, .. }, v), None) if no_fields => {
+            (format!("{{{}: {}}}", py_str(tag), py_str(v)), "v".into())
+        }
+        (Wrap::Variant(Tagging::Adjacent { tag, content }, v), None) => {
+            (format!("{{{}: {}, {}: d}}", py_str(tag), py_str(v), py_str(content)), format!("v[{}]", py_str(content)))
+        }
+        (Wrap::Variant(Tagging::Adjacent { tag, content }, v), Some(e)) => {
+            (format!("{{{}: {}, {}: {e}}}", py_str(tag), py_str(v), py_str(content)), format!("v[{}]", py_str(content)))
+        }
+    }
+}
+
+/// A class's docstring: its docs, then an `Attributes:` section.
+fn class_docs(name: &str, docs: Vec<String>, attr_docs: Vec<(String, String)>) -> Vec<String> {
+    let mut lines = docs;
+    if !attr_docs.is_empty() {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.push("Attributes:".into());
+        for (a, d) in attr_docs {
+            lines.push(if d.is_empty() { format!("    {a}: See the schema.") } else { format!("    {a}: {d}") });
+        }
+    }
+    if lines.is_empty() {
+        lines.push(format!("`{name}`."));
+    }
+    lines
 }
 
 enum Wrap {
