@@ -8,10 +8,10 @@ use crate::ir::{self, Shape, Side, Type};
 use crate::names::{doc_text, pascal};
 
 use super::keywords::{CLIENT_MEMBERS, METHOD_LOCALS, ROOT_MEMBERS};
-use super::model::{
-    apply, def_header, docstring, example_call, field_doc, nullable, py_str, shape_phrase, unique, Cx, HandlerMethod,
-    MethodError, Namespace, PyMethod, PyParam, PyTy,
-};
+use super::docs::{def_header, docstring, example_call, field_doc, shape_phrase};
+use super::model::{HandlerMethod, MethodError, Namespace, PyMethod, PyParam};
+use super::names::{py_str, unique};
+use super::types::{apply, nullable, Cx, PyTy};
 
 /// What the methods add up to, filled in one method at a time.
 pub(super) struct Methods {

@@ -1,9 +1,10 @@
 //! The Python generator: an installable package (pyproject.toml, asyncio, typed) that
 //! depends only on `websockets` and `msgpack`.
 //!
-//! [`model::Model`] works out every name, annotation and decoder (the client's methods,
-//! handlers and README examples in `methods.rs`); the askama templates in
-//! `templates/python/` lay the files out.
+//! [`model::Model`] is what the askama templates in `templates/python/` lay out; it is
+//! worked out from the IR by `names.rs` (identifiers), `types.rs` (annotations, decoders
+//! and declarations), `methods.rs` (namespaces, members, handlers, README examples) and
+//! `docs.rs` (docstrings).
 //!
 //! Types are dataclasses rather than `TypedDict`s: attribute names can be escaped
 //! (`from` becomes `from_`, keeping `"from"` on the wire), each variant of a serde enum
@@ -19,9 +20,12 @@
 //! apart; the cost, a copy per SDK when one application uses several, is a few
 //! hundred lines each (`templates/python/_runtime/README.md`).
 
+mod docs;
 pub mod keywords;
 mod methods;
 pub mod model;
+mod names;
+mod types;
 
 use askama::Template;
 
