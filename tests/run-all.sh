@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every volley test: the Rust workspace (unit, property, integration and
 # compile-fail tests), the docs with warnings denied, `cargo package` of every crate,
-# a short run of each fuzz target (fuzz/run.sh, which installs
-# cargo-fuzz if missing), then each end-to-end suite under tests/<name>/run.sh:
+# every fuzz seed and reproducer replayed through its target (fuzz/replay.sh; fuzzing
+# itself is fuzz/run.sh, see FUZZING.md), then each end-to-end suite under tests/<name>/run.sh:
 # the SDKs' (generated from the running example servers, type-checked and driven
 # against them), the protocol conformance suite and the hostile-client suite.
 #
@@ -34,8 +34,8 @@ step "cargo package: the published crates built from their packages, the example
 cargo package --workspace --allow-dirty --quiet --exclude calculator --exclude streams --exclude hooks --exclude axum-app
 cargo package --allow-dirty --quiet --no-verify -p calculator -p streams -p hooks -p axum-app
 
-step "fuzz/run.sh 5 (each fuzz target for 5 s; FUZZING.md records the long runs)"
-bash fuzz/run.sh 5
+step "fuzz/replay.sh (every seed and reproducer through its target; FUZZING.md records the fuzzing runs)"
+bash fuzz/replay.sh
 
 for suite in tests/*/run.sh; do
   step "$suite"
