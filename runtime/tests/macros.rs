@@ -374,3 +374,22 @@ async fn serde_attributes_on_parameters() {
     assert_eq!(params["required"], json!(["userId", "offset"]), "{params}");
     assert_eq!(params["properties"]["offset"]["type"], "string", "{params}");
 }
+
+#[tokio::test]
+async fn an_unknown_method_says_where_the_lookup_stopped() {
+    let addr = common::serve(router()).await;
+    for enc in [Encoding::Json, Encoding::MsgPack] {
+        let client = Client::connect_with(&common::url(addr), enc).await.unwrap();
+        let err = client.call::<i64>("calc.math.nope", &json!({})).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::METHOD_NOT_FOUND, "{enc:?}");
+        let data = err.data.clone().expect("data");
+        assert_eq!(data["namespace"], "calc.math", "{data}");
+        assert_eq!(data["missing"], "nope", "{data}");
+        assert_eq!(data["available"], json!(["checked_sub"]), "{data}");
+        assert!(err.message.contains("`calc.math` has no `nope`; it has checked_sub"), "{}", err.message);
+        let err = client.call::<i64>("calc", &json!({})).await.unwrap_err();
+        assert_eq!(err.data.expect("data")["available"], json!(["double", "math."]));
+        // The connection keeps serving.
+        assert_eq!(client.call::<i64>("calc.double", &json!({"x": 2})).await.unwrap(), 4);
+    }
+}

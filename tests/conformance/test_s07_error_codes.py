@@ -41,11 +41,46 @@ async def test_s7_schema_errors_match_spec(example: str) -> None:
         assert isinstance(e.get("description"), str) and e["description"].strip(), e
 
 
-@pytest.mark.parametrize("method", ["nope", "volley.nope", "calc.add", "Add", ""], ids=["plain", "reserved-prefix", "wrong-namespace", "case", "empty"])
+def not_found_data(served: list[str], method: str) -> dict:
+    """Section 7's `METHOD_NOT_FOUND` data for `method`, worked out from the served names."""
+    segments = method.split(".")
+
+    def is_namespace(prefix: str) -> bool:
+        return any(m.startswith(prefix + ".") for m in served)
+
+    depth = 0
+    while depth < len(segments) and is_namespace(".".join(segments[: depth + 1])):
+        depth += 1
+    namespace = ".".join(segments[:depth])
+    missing = segments[depth] if depth < len(segments) else ""
+    under = [m if not namespace else m[len(namespace) + 1 :] for m in served if not namespace or m.startswith(namespace + ".")]
+    available = sorted({u.split(".")[0] + "." if "." in u else u for u in under})[:64]
+    return {"method": method, "namespace": namespace, "missing": missing, "available": available}
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["nope", "volley.nope", "calc.add", "calc.evaluate.x", "calc", "Add", ""],
+    ids=["plain", "reserved-prefix", "wrong-namespace", "below-a-method", "a-namespace", "case", "empty"],
+)
 async def test_s7_method_not_found_data(calc: Conn, method: str) -> None:
+    """The data names the namespace where the lookup stopped, the missing segment and
+    what that namespace has, computed here from the served methods in the schema."""
+    import json
+
+    doc = json.loads((await http_request(server_url("calculator"), "/schema")).body)
+    served = [m["name"] for m in doc["methods"] if m["side"] == "server"]
     await calc.send([CALL, 1, method, {}])
-    assert_error(await calc.recv(), 1, METHOD_NOT_FOUND, {"method": method})
+    assert_error(await calc.recv(), 1, METHOD_NOT_FOUND, not_found_data(served, method))
     await calc.quiet()
+    await calc.serving()
+
+
+async def test_s7_method_not_found_in_a_namespace(calc: Conn) -> None:
+    """`calc.nope` on the calculator (which serves `calc.evaluate`) stops in `calc`."""
+    await calc.send([CALL, 1, "calc.nope", {}])
+    frame = await calc.recv()
+    assert_error(frame, 1, METHOD_NOT_FOUND, lambda d: d["namespace"] == "calc" and d["missing"] == "nope" and "evaluate" in d["available"])
     await calc.serving()
 
 

@@ -30,10 +30,7 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
         let error = if conn.routes.is_empty() {
             Error::new(ErrorCode::UNIMPLEMENTED, "this peer does not serve calls")
         } else {
-            // The peer chose the name: quote a bounded prefix of it, once.
-            let shown = crate::error::bounded(&method);
-            Error::new(ErrorCode::METHOD_NOT_FOUND, format!("no method named `{shown}`"))
-                .with_data(serde_json::json!({ "method": shown }))
+            conn.routes.not_found(&method)
         };
         return reject(&unknown, error);
     };

@@ -2,6 +2,7 @@
 //! and what the introspection document says about them.
 
 mod hooks;
+mod not_found;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -190,6 +191,12 @@ impl Routes {
 
     pub fn is_empty(&self) -> bool {
         self.methods.is_empty()
+    }
+
+    /// `METHOD_NOT_FOUND` for a name these routes do not have, saying where along the
+    /// dotted name the lookup failed and what is there.
+    pub fn not_found(&self, name: &str) -> crate::Error {
+        not_found::method_not_found(name, self.methods.keys().map(String::as_str))
     }
 
     pub fn add(&mut self, mut def: MethodDef) {

@@ -238,7 +238,9 @@ class ServerCalls implements Extension {
       return;
     }
     if (shape === undefined || typeof fn !== "function") {
-      this.connection.reply([Kind.ERROR, id, ErrorCode.METHOD_NOT_FOUND, `no such method: ${method}`, { method }]);
+      const served = Object.keys(this.handlerKinds).filter((name) => typeof handlers[name] === "function");
+      const data = methodNotFound(method, served);
+      this.connection.reply([Kind.ERROR, id, ErrorCode.METHOD_NOT_FOUND, `no method named \`${data.method}\` on this client`, data]);
       return;
     }
     const ext = isRecord(frame[4]) ? frame[4] : {};
@@ -246,6 +248,42 @@ class ServerCalls implements Extension {
     this.incoming.set(id, call);
     void call.run((...args: unknown[]) => (fn as HandlerFn).apply(handlers, args), isRecord(frame[3]) ? frame[3] : {});
   }
+}
+
+/** Names quoted back in errors are cut at this many characters (PROTOCOL.md section 8.1). */
+const QUOTE_LIMIT = 128;
+
+function bounded(s: string): string {
+  const chars = [...s];
+  return chars.length > QUOTE_LIMIT ? chars.slice(0, QUOTE_LIMIT).join("") + "..." : s;
+}
+
+/** `METHOD_NOT_FOUND` data (PROTOCOL.md section 7): where along the dotted name the lookup stopped, and what is there. */
+export interface MethodNotFoundData {
+  method: string;
+  namespace: string;
+  missing: string;
+  available: string[];
+}
+
+/** The `METHOD_NOT_FOUND` data for `method` among the `served` method names. */
+export function methodNotFound(method: string, served: readonly string[]): MethodNotFoundData {
+  const segments = method.split(".");
+  const isNamespace = (prefix: string) => served.some((m) => m.startsWith(prefix + "."));
+  let depth = 0;
+  while (depth < segments.length && isNamespace(segments.slice(0, depth + 1).join("."))) depth++;
+  const namespace = segments.slice(0, depth).join(".");
+  const missing = depth < segments.length ? segments[depth]! : "";
+  const under = new Set<string>();
+  for (const m of served) {
+    const rest = namespace === "" ? m : m.startsWith(namespace + ".") ? m.slice(namespace.length + 1) : undefined;
+    if (rest === undefined) continue;
+    const dot = rest.indexOf(".");
+    under.add(dot < 0 ? rest : rest.slice(0, dot + 1));
+  }
+  // Sorted by code point, as every peer sorts them.
+  const available = [...under].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, 64);
+  return { method: bounded(method), namespace: bounded(namespace), missing: bounded(missing), available };
 }
 
 /**

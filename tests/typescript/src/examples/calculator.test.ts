@@ -97,6 +97,8 @@ for (const encoding of ["json", "msgpack"] as Encoding[]) {
         assert.ok(err instanceof VolleyError);
         assert.equal(err.codeName, "METHOD_NOT_FOUND");
         assert.ok(!isMethodError(err, "divide"));
+        // Where the lookup stopped, and what the namespace has (PROTOCOL.md section 7).
+        assert.deepEqual(err.data, { method: "calc.nope", namespace: "calc", missing: "nope", available: ["evaluate"] });
         return true;
       });
     });

@@ -14,6 +14,37 @@ from .connection import Connection, Extension
 from .credit import Credit, Window
 from .errors import ErrorCode, VolleyError
 from .frames import CALL, CANCEL, CREDIT, DEFAULT_WINDOW, END, ERROR, ITEM, RESULT, STOP, WARNING
+
+# Names quoted back in errors are cut at this many characters (PROTOCOL.md section 8.1).
+QUOTE_LIMIT = 128
+
+
+def _bounded(s: str) -> str:
+    return s[:QUOTE_LIMIT] + "..." if len(s) > QUOTE_LIMIT else s
+
+
+def method_not_found(method: str, served: list[str]) -> dict[str, Any]:
+    """`METHOD_NOT_FOUND` data (PROTOCOL.md section 7) for `method` among the `served`
+    method names: where along the dotted name the lookup stopped, and what is there."""
+    segments = method.split(".")
+    depth = 0
+    while depth < len(segments) and any(m.startswith(".".join(segments[: depth + 1]) + ".") for m in served):
+        depth += 1
+    namespace = ".".join(segments[:depth])
+    missing = segments[depth] if depth < len(segments) else ""
+    under: set[str] = set()
+    for m in served:
+        if namespace and not m.startswith(namespace + "."):
+            continue
+        rest = m[len(namespace) + 1 :] if namespace else m
+        head, dot, _ = rest.partition(".")
+        under.add(head + dot)
+    return {
+        "method": _bounded(method),
+        "namespace": _bounded(namespace),
+        "missing": _bounded(missing),
+        "available": sorted(under)[:64],
+    }
 from .values import to_wire
 
 __all__ = ["Handler", "ServerCalls", "decode_items"]
@@ -115,8 +146,11 @@ class ServerCalls(Extension):
     def _serve(self, call_id: int, method: str, params: Mapping[str, Any], ext: Mapping[str, Any]) -> None:
         handler = self._handlers.get(method)
         if handler is None:
-            code = ErrorCode.METHOD_NOT_FOUND if self._handlers else ErrorCode.UNIMPLEMENTED
-            self.conn._send_soon([ERROR, call_id, code, f"this client does not serve {method}", {"method": method}])
+            if not self._handlers:
+                self.conn._send_soon([ERROR, call_id, ErrorCode.UNIMPLEMENTED, "this client serves no methods"])
+                return
+            data = method_not_found(method, list(self._handlers))
+            self.conn._send_soon([ERROR, call_id, ErrorCode.METHOD_NOT_FOUND, f"no method named `{data['method']}` on this client", data])
             return
         w = ext.get("w")
         served = _Served(call_id, method, int(w) if isinstance(w, int) else DEFAULT_WINDOW)
