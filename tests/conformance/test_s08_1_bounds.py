@@ -107,10 +107,12 @@ async def test_s8_1_subscriptions_cap_counts_the_set(streams: Conn) -> None:
 
 
 async def test_s8_1_names_quoted_back_cut_at_128(calc: Conn) -> None:
-    """Names quoted back in errors (METHOD_NOT_FOUND) keep 128 characters, then `...`."""
+    """Names quoted back in errors (METHOD_NOT_FOUND's `method`, `namespace` and `missing`)
+    keep 128 characters, then `...`."""
     name = "m" * 300
+    cut = name[:128] + "..."
     await calc.send([CALL, 1, name, {}])
     f = await calc.recv()
-    assert_error(f, 1, volleyc.METHOD_NOT_FOUND, {"method": name[:128] + "..."})
+    assert_error(f, 1, volleyc.METHOD_NOT_FOUND, lambda d: d["method"] == cut and d["missing"] == cut and d["namespace"] == "")
     assert name[:129] not in f[3], describe(f)
     await calc.serving()

@@ -51,17 +51,20 @@ pub(crate) fn method_not_found<'a>(name: &str, served: impl Iterator<Item = &'a 
     if available.len() > MESSAGE_NAMES {
         listed.push("...");
     }
-    let gap = if name.is_empty() {
-        "the name is empty".to_owned()
+    // The peer's name is quoted once; everything else the message names is this
+    // peer's own (a served namespace or method), so the message stays bounded.
+    let list = listed.join(", ");
+    let message = if name.is_empty() {
+        format!("the method name is empty; {place} has {list}")
     } else if missing.is_empty() {
-        format!("{place} is a namespace, not a method")
+        format!("no method named `{shown}`: it is a namespace, with {list}")
     } else if depth + 1 < segments.len() && available.iter().any(|a| a == missing) {
         // `calc.add.x`: the name goes on past a method.
-        format!("`{}` is a method, not a namespace", bounded(&segments[..=depth].join(".")))
+        format!("no method named `{shown}`: `{}` is a method, not a namespace", segments[..=depth].join("."))
     } else {
-        format!("{place} has no `{}`", bounded(missing))
+        format!("no method named `{shown}`; {place} has {list}")
     };
-    Error::new(ErrorCode::METHOD_NOT_FOUND, format!("no method named `{shown}`: {gap}; it has {}", listed.join(", ")))
+    Error::new(ErrorCode::METHOD_NOT_FOUND, message)
         .with_data(serde_json::json!({
             "method": shown,
             "namespace": bounded(&namespace),
@@ -112,7 +115,7 @@ mod tests {
         let d = data("calc.sci");
         assert_eq!((d["namespace"].as_str(), d["missing"].as_str()), (Some("calc.sci"), Some("")));
         let e = method_not_found("calc.sci", SERVED.iter().copied());
-        assert!(e.message.contains("`calc.sci` is a namespace, not a method"), "{}", e.message);
+        assert_eq!(e.message, "no method named `calc.sci`: it is a namespace, with cos, sin");
     }
 
     #[test]
@@ -120,6 +123,10 @@ mod tests {
         let long = "x".repeat(1000);
         let d = data(&long);
         assert!(d["method"].as_str().unwrap().len() < 200 && d["missing"].as_str().unwrap().ends_with("..."));
+        // The peer's name is quoted once: the message does not grow with it.
+        let e = method_not_found(&long, SERVED.iter().copied());
+        assert_eq!(e.message.matches(&"x".repeat(128)).count(), 1, "{}", e.message);
+        assert!(e.message.len() < 300, "{}", e.message);
         let many: Vec<String> = (0..100).map(|i| format!("m{i:03}")).collect();
         let e = method_not_found("nope", many.iter().map(String::as_str));
         assert_eq!(e.data.unwrap()["available"].as_array().unwrap().len(), AVAILABLE_LIMIT);
