@@ -1,6 +1,6 @@
 //! The client's address behind trusted proxies, over a real socket.
 
-mod common;
+use crate::common;
 
 use common::*;
 use volley::{rpc, Client, Context, Router, Server};

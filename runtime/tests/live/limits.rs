@@ -3,7 +3,7 @@
 //! handshake timeout, the upgrade's checks, the credit cap, the held-bytes budget,
 //! client metadata bounds, panicking hooks, and draining.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! Apache's htpasswd writes, bearer tokens checked by an async function (header, query
 //! string, cookie), and async hooks around connections and calls.
 
-mod common;
+use crate::common;
 
 use common::{header, http, serve_server as serve_with};
 

@@ -1,7 +1,7 @@
 //! The development setting that puts a panic's message and location in its `INTERNAL`
 //! error, off by default.
 
-mod common;
+use crate::common;
 
 use common::serve_server as serve_with;
 use volley::{rpc, Client, ErrorCode, Router, Server};
@@ -38,7 +38,7 @@ async fn panic_details_are_a_development_setting() {
     assert!(e.message.contains("the flux capacitor is empty"), "{}", e.message);
     let data = e.data.expect("details in the data");
     assert_eq!(data["panic"], "the flux capacitor is empty");
-    assert!(data["location"].as_str().unwrap().starts_with("runtime/tests/panics.rs:"), "{data}");
+    assert!(data["location"].as_str().unwrap().starts_with("runtime/tests/live/panics.rs:"), "{data}");
     // The connection goes on serving.
     assert_eq!(client.call::<i64>("add", &serde_json::json!({"a": 1, "b": 1})).await.unwrap(), 2);
 }

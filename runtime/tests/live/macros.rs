@@ -1,7 +1,7 @@
 //! `#[rpc]` and `#[model]` as a user meets them: handlers written as plain functions,
 //! served over a real socket, and described in the schema.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -313,14 +313,14 @@ mod renamed {
 }
 
 /// A number, described and checked through `crate::renamed::inner`.
-#[model(crate = "crate::renamed::inner")]
+#[model(crate = "crate::macros::renamed::inner")]
 pub struct Small {
     #[validate(range(max = 100))]
     pub n: i64,
 }
 
 /// Twice `n`, with the generated code rooted at `crate::renamed::inner`.
-#[rpc(crate = "crate::renamed::inner", name = "renamed.double")]
+#[rpc(crate = "crate::macros::renamed::inner", name = "renamed.double")]
 async fn renamed_double(small: Small) -> i64 {
     small.n * 2
 }

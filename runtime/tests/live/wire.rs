@@ -1,7 +1,7 @@
 //! The wire protocol over a real socket, with handlers built by hand (no macro), so the
 //! connection engine is tested on its own.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! over a real socket in both encodings. Handlers are built without the macro so the
 //! engine is tested on its own.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Lifecycle hooks over a real socket: the order they run in, altering metadata, and
 //! refusing a connection or a call with a chosen error.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Shared state mirrored to clients with JSON Patches, and notifications on topics,
 //! including clients that do not keep up.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

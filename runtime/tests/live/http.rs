@@ -2,7 +2,7 @@
 //! with an index redirect, a configurable WebSocket path, and volley mounted in an
 //! application's own axum router, behind its middleware, drained on shutdown.
 
-mod common;
+use crate::common;
 
 use common::{header, http, serve_server as serve_with};
 
