@@ -61,6 +61,9 @@ pub(crate) struct CallShared {
     pub cancel: CancellationToken,
     pub stop: CancellationToken,
     pub deadline: Option<Instant>,
+    /// Warnings this handler has sent (counting the `DEPRECATED` one); past
+    /// [`MAX_WARNINGS`](crate::streaming::MAX_WARNINGS) more are logged, not sent.
+    pub warnings_sent: std::sync::atomic::AtomicUsize,
 }
 
 /// The context of one call. Cheap to clone; ask for it by adding a `ctx: Context`
@@ -162,6 +165,47 @@ impl Context {
     /// The call's deadline, when the caller set a timeout.
     pub fn deadline(&self) -> Option<Instant> {
         self.0.deadline
+    }
+
+    /// Sends the caller a warning: a `WARNING` frame on this call with the error's code,
+    /// message and data, which ends nothing (PROTOCOL.md section 5). Use it for what the
+    /// caller should know but that does not fail the call: a fallback taken, a result
+    /// truncated, a limit nearly reached. The SDKs surface it on the call's response.
+    ///
+    /// Returns `false`, sending nothing, once the call has finished (a task the handler
+    /// spawned may outlive it) or after 16 warnings on one call, the most a caller keeps;
+    /// those are logged instead.
+    ///
+    /// ```
+    /// use volley::{rpc, Context, Error, ErrorCode};
+    ///
+    /// /// Looks a word up; falls back to the nearest spelling.
+    /// #[rpc]
+    /// async fn define(ctx: Context, word: String) -> String {
+    ///     if word == "teh" {
+    ///         let hint = Error::new(ErrorCode::INVALID_PARAMS, "no entry for `teh`: showing `the`")
+    ///             .with_data(serde_json::json!({ "used": "the" }));
+    ///         ctx.warn(&hint);
+    ///     }
+    ///     format!("the definition of {word}")
+    /// }
+    /// ```
+    pub fn warn(&self, warning: &crate::Error) -> bool {
+        let relaxed = std::sync::atomic::Ordering::Relaxed;
+        let sent = self.0.warnings_sent.fetch_add(1, relaxed);
+        if sent >= crate::streaming::MAX_WARNINGS {
+            self.0.warnings_sent.fetch_sub(1, relaxed);
+            tracing::warn!(method = %self.0.method, id = self.0.id, code = %warning.code, "warning not sent (16 on this call already): {}", warning.message);
+            return false;
+        }
+        let conn = &self.0.peer.0;
+        let data = warning.data.as_ref().and_then(|d| conn.info.encoding.encode_value(d).ok());
+        let body = crate::protocol::ErrorBody { code: warning.code, message: warning.message.clone(), data };
+        let sent = conn.warn_call(&self.0, crate::protocol::Frame::Warning { id: self.0.id, warning: body });
+        if !sent {
+            self.0.warnings_sent.fetch_sub(1, relaxed);
+        }
+        sent
     }
 
     /// The server's publisher, to notify topics and set shared states from a handler.

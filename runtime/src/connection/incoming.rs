@@ -78,6 +78,7 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
         cancel: cancel.clone(),
         stop: stop.clone(),
         deadline: options.timeout_ms.map(|ms| Instant::now() + Duration::from_millis(ms)),
+        warnings_sent: std::sync::atomic::AtomicUsize::new(usize::from(def.deprecated.is_some())),
     });
     let slot = Slot { inbox: inbox_tx, cancel, stop, credit: credit.clone(), call: Some(call.clone()), warnings: None };
     {

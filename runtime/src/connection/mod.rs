@@ -177,6 +177,18 @@ impl ConnShared {
         open
     }
 
+    /// Queues a `WARNING` for an incoming call, if that call (not another that reuses
+    /// its id) is still open. Checked and queued under the table's lock, so it cannot
+    /// land after the call's final frame.
+    pub fn warn_call(&self, call: &Arc<CallShared>, frame: Frame) -> bool {
+        let table = self.table.lock().unwrap();
+        let open = table.get(call.id).is_some_and(|entry| entry.slot.call.as_ref().is_some_and(|c| Arc::ptr_eq(c, call)));
+        if open {
+            let _ = self.out.send(Out::Frame(frame));
+        }
+        open
+    }
+
     /// Queues a call's final frame and closes the call; dropped if it was already closed.
     pub fn finish(&self, id: CallId, frame: Frame, permit: Option<OwnedSemaphorePermit>) -> bool {
         let slot = self.table.lock().unwrap().close(id);

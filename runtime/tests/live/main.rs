@@ -16,4 +16,5 @@ mod proxies;
 mod shared_state;
 mod streams;
 mod tls;
+mod warnings;
 mod wire;
