@@ -53,6 +53,14 @@ impl ClientBuilder {
         self
     }
 
+    /// How many notifications the receiver of [`Client::notifications`] holds before
+    /// later ones are dropped (default 1024, at least 2). Drops are reported to the
+    /// receiver as a `DATA_LOSS` [`Notification::Connection`] with their count.
+    pub fn notify_queue(mut self, n: usize) -> Self {
+        self.notify_queue = n.max(2);
+        self
+    }
+
     /// A header for the upgrade request (a token, a cookie).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
@@ -198,7 +206,9 @@ impl Client {
     }
 
     /// Takes the receiver of notifications, state patches and connection notices. It
-    /// holds a bounded number; when it is not read, later ones are dropped.
+    /// holds a bounded number ([`ClientBuilder::notify_queue`]); when it is not read,
+    /// later ones are dropped, and the next one there is room for comes after a
+    /// `DATA_LOSS` [`Notification::Connection`] warning whose data is `{"dropped": n}`.
     pub fn notifications(&mut self) -> Option<mpsc::Receiver<Notification>> {
         self.notifications.take()
     }

@@ -3,7 +3,7 @@
 //! notifications are dropped and counted, and the peer is told with a `DATA_LOSS`
 //! warning once its queue drains.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::mpsc;
 
@@ -91,6 +91,9 @@ pub enum Notification {
         patch: serde_json::Value,
     },
     /// An `ERROR` or `WARNING` frame on id 0: something about the connection's traffic.
+    /// Also how this end reports notifications it dropped because its receiver did not
+    /// keep up: a `DATA_LOSS` warning whose data is `{"dropped": n}`, delivered ahead of
+    /// the next notification there is room for.
     Connection {
         /// True for `WARNING`.
         warning: bool,
@@ -98,6 +101,8 @@ pub enum Notification {
         code: ErrorCode,
         /// The message.
         message: String,
+        /// The frame's data, as JSON.
+        data: Option<serde_json::Value>,
     },
 }
 
@@ -163,16 +168,47 @@ pub(crate) fn on_connection_frame(conn: &ConnShared, frame: Frame) {
         Frame::State { name, patch } => Notification::State { name: name.clone(), patch: json(patch) },
         Frame::Error { error, .. } => {
             tracing::warn!(conn = conn.info.id, code = %error.code, "peer reports: {}", error.message);
-            Notification::Connection { warning: false, code: error.code, message: error.message.clone() }
+            Notification::Connection { warning: false, code: error.code, message: error.message.clone(), data: error.data.as_ref().map(json) }
         }
         Frame::Warning { warning, .. } => {
             tracing::info!(conn = conn.info.id, code = %warning.code, "peer warns: {}", warning.message);
-            Notification::Connection { warning: true, code: warning.code, message: warning.message.clone() }
+            Notification::Connection { warning: true, code: warning.code, message: warning.message.clone(), data: warning.data.as_ref().map(json) }
         }
         _ => return,
     };
     if let Some(sink) = &conn.routes.on_notify {
-        // Bounded: a local consumer that does not keep up loses notifications, not memory.
-        let _ = sink.try_send(n);
+        deliver(sink, &conn.dropped_incoming, n);
+    }
+}
+
+/// Hands a notification to the local receiver. Bounded: a receiver that does not keep up
+/// loses notifications, not memory, and is told how many with a `DATA_LOSS` warning ahead
+/// of the next one there is room for.
+fn deliver(sink: &NotifySink, dropped: &AtomicUsize, n: Notification) {
+    let missed = dropped.load(Ordering::Relaxed);
+    if missed == 0 {
+        if sink.try_send(n).is_err() {
+            dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        return;
+    }
+    match sink.try_reserve_many(2) {
+        Ok(mut permits) => {
+            let missed = dropped.swap(0, Ordering::Relaxed);
+            let notice = Notification::Connection {
+                warning: true,
+                code: ErrorCode::DATA_LOSS,
+                message: format!("{missed} notifications dropped: the receiver did not keep up"),
+                data: Some(serde_json::json!({ "dropped": missed })),
+            };
+            for n in [notice, n] {
+                if let Some(permit) = permits.next() {
+                    permit.send(n);
+                }
+            }
+        }
+        Err(_) => {
+            dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }

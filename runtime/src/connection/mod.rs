@@ -154,6 +154,9 @@ pub(crate) struct ConnShared {
     pub running: Arc<Semaphore>,
     pub queued_notifications: Arc<AtomicUsize>,
     pub dropped_notifications: AtomicUsize,
+    /// Notifications from the peer dropped since the local receiver was last told
+    /// (client side: its queue was full).
+    pub dropped_incoming: AtomicUsize,
     pub closed: CancellationToken,
     /// Cancelled once the writer has stopped and the socket is closed.
     pub finished: CancellationToken,
@@ -392,6 +395,7 @@ where
         limits,
         queued_notifications: Arc::new(AtomicUsize::new(0)),
         dropped_notifications: AtomicUsize::new(0),
+        dropped_incoming: AtomicUsize::new(0),
         closed: CancellationToken::new(),
         finished: CancellationToken::new(),
         placeholder: Slot::default(),

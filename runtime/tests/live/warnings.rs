@@ -1,5 +1,6 @@
 //! Warnings a handler sends through its `Context`: they reach the caller on the call's
-//! response without ending it, at most 16 per call, and never after the call finished.
+//! response without ending it, at most 16 per call, and never after the call finished;
+//! and the `DATA_LOSS` warning a client receiver that falls behind gets.
 
 use crate::common;
 
@@ -78,4 +79,39 @@ async fn no_warning_is_sent_once_the_call_has_finished() {
     let r = client.call_with::<u32>("noisy", &json!({"n": 0}), CallOptions::new()).await.unwrap();
     assert_eq!(r.value, 0);
     assert!(r.warnings.is_empty());
+}
+
+#[tokio::test]
+async fn a_client_whose_receiver_falls_behind_is_told_how_many_notifications_it_lost() {
+    let (addr, publisher) = common::serve_watched(router(Kept::default())).await;
+    let mut client = Client::builder(&common::url(addr)).notify_queue(4).connect().await.unwrap();
+    let mut received = client.notifications().unwrap();
+    client.subscribe(&["news"]).await.unwrap();
+    for i in 0..10 {
+        publisher.publish("news", &i).unwrap();
+    }
+    // A call's answer comes after the notifications published before it, so once it is
+    // back all ten have reached the client: four kept, six dropped.
+    client.call::<u32>("noisy", &json!({"n": 0})).await.unwrap();
+    let topic = |n: Option<volley::Notification>| match n {
+        Some(volley::Notification::Topic { topic, value }) if topic == "news" => value,
+        other => panic!("expected a `news` notification, got {other:?}"),
+    };
+    for i in 0..4 {
+        assert_eq!(topic(received.try_recv().ok()), json!(i));
+    }
+    assert!(received.try_recv().is_err(), "the other six were dropped");
+
+    // With room again, the next notification comes after the count of those lost.
+    publisher.publish("news", &10).unwrap();
+    client.call::<u32>("noisy", &json!({"n": 0})).await.unwrap();
+    match received.try_recv().ok() {
+        Some(volley::Notification::Connection { warning: true, code, data, .. }) => {
+            assert_eq!(code, ErrorCode::DATA_LOSS);
+            assert_eq!(data, Some(json!({ "dropped": 6 })));
+        }
+        other => panic!("expected the DATA_LOSS notice, got {other:?}"),
+    }
+    assert_eq!(topic(received.try_recv().ok()), json!(10));
+    assert!(received.try_recv().is_err(), "nothing else");
 }
