@@ -168,7 +168,7 @@ impl Context {
     }
 
     /// Sends the caller a warning: a `WARNING` frame on this call with the error's code,
-    /// message and data, which ends nothing (PROTOCOL.md section 5). Use it for what the
+    /// message and data, which ends nothing (PROTOCOL.md section 3). Use it for what the
     /// caller should know but that does not fail the call: a fallback taken, a result
     /// truncated, a limit nearly reached. The SDKs surface it on the call's response.
     ///
@@ -195,13 +195,12 @@ impl Context {
         let sent = self.0.warnings_sent.fetch_add(1, relaxed);
         if sent >= crate::streaming::MAX_WARNINGS {
             self.0.warnings_sent.fetch_sub(1, relaxed);
-            tracing::warn!(method = %self.0.method, id = self.0.id, code = %warning.code, "warning not sent (16 on this call already): {}", warning.message);
+            tracing::warn!(method = %self.0.method, id = self.0.id, code = %warning.code, max = crate::streaming::MAX_WARNINGS, "warning not sent (the call has had its most): {}", warning.message);
             return false;
         }
         let conn = &self.0.peer.0;
-        let data = warning.data.as_ref().and_then(|d| conn.info.encoding.encode_value(d).ok());
-        let body = crate::protocol::ErrorBody { code: warning.code, message: warning.message.clone(), data };
-        let sent = conn.warn_call(&self.0, crate::protocol::Frame::Warning { id: self.0.id, warning: body });
+        let frame = crate::protocol::Frame::Warning { id: self.0.id, warning: conn.error_body(warning) };
+        let sent = conn.warn_call(&self.0, frame);
         if !sent {
             self.0.warnings_sent.fetch_sub(1, relaxed);
         }

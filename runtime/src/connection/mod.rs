@@ -213,8 +213,14 @@ impl ConnShared {
 
     /// An `ERROR` frame.
     pub fn error_frame(&self, id: CallId, error: &crate::Error, trailers: Metadata) -> Frame {
+        Frame::Error { id, error: self.error_body(error), trailers }
+    }
+
+    /// An error's code, message and data in this connection's encoding, as `ERROR` and
+    /// `WARNING` frames carry them.
+    pub fn error_body(&self, error: &crate::Error) -> ErrorBody {
         let data = error.data.as_ref().and_then(|d| self.info.encoding.encode_value(d).ok());
-        Frame::Error { id, error: ErrorBody { code: error.code, message: error.message.clone(), data }, trailers }
+        ErrorBody { code: error.code, message: error.message.clone(), data }
     }
 
     /// Encodes a value in this connection's encoding.
