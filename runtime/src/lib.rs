@@ -43,7 +43,7 @@ pub use shared_state::apply_patch;
 pub use state::State;
 pub use streaming::Streaming;
 pub use tls::TlsConfig;
-pub use topics::Notification;
+pub use topics::{Event, Notification, Topic};
 pub use typed_call::AsPeer;
 pub use validate::Validate;
 pub use volley_macros::{model, rpc};

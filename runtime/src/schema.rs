@@ -35,11 +35,12 @@ pub(crate) fn generator() -> SchemaGenerator {
     settings.into_generator()
 }
 
-/// The entry of a topic carrying `T`.
-pub(crate) fn topic<T: JsonSchema>(name: &str, description: &str) -> Described<TopicDoc> {
+/// The entry of a topic carrying `T`, published by `publisher`.
+pub(crate) fn topic<T: JsonSchema + ?Sized>(name: &str, description: &str, publisher: Side) -> Described<TopicDoc> {
     let mut g = generator();
     let payload = g.subschema_for::<T>().to_value();
-    Described { doc: TopicDoc { name: name.into(), description: description.into(), payload }, defs: g.take_definitions(true) }
+    let doc = TopicDoc { name: name.into(), description: description.into(), payload, publisher };
+    Described { doc, defs: g.take_definitions(true) }
 }
 
 /// The entry of a shared state holding `T`.
@@ -77,11 +78,8 @@ pub(crate) fn build<'a>(
     docs.push(subscribe_doc(&mut g, "volley.unsubscribe", "Stops notifications for topics and state patches for shared states."));
     docs.sort_by(|a, b| (a.side == Side::Client, &a.name).cmp(&(b.side == Side::Client, &b.name)));
     let mut defs = g.take_definitions(true);
-    for t in topics {
-        defs.extend(t.defs.clone());
-    }
-    for s in states {
-        defs.extend(s.defs.clone());
+    for extra in topics.iter().map(|t| &t.defs).chain(states.iter().map(|s| &s.defs)) {
+        merge_defs(&mut defs, extra);
     }
     SchemaDocument {
         volley: SCHEMA_VERSION,
@@ -97,6 +95,26 @@ pub(crate) fn build<'a>(
             .map(|(c, n, d)| ErrorDoc { code: c.0, name: (*n).to_owned(), description: (*d).to_owned() })
             .collect(),
         defs,
+    }
+}
+
+/// Adds the named types of one topic or state to the document's.
+///
+/// # Panics
+/// When two different types have the same name: the document would describe one of
+/// them wrongly, so this is refused where the router is built, as a mistake in the
+/// program (rename one with `#[schemars(rename = "..")]`).
+fn merge_defs(defs: &mut serde_json::Map<String, serde_json::Value>, extra: &serde_json::Map<String, serde_json::Value>) {
+    for (name, schema) in extra {
+        match defs.get(name) {
+            Some(existing) if existing != schema => panic!(
+                "two different types are named `{name}` in the schema: rename one with #[schemars(rename = \"..\")]\n  one: {existing}\n  the other: {schema}"
+            ),
+            Some(_) => {}
+            None => {
+                defs.insert(name.clone(), schema.clone());
+            }
+        }
     }
 }
 
@@ -142,5 +160,41 @@ fn subscribe_doc(g: &mut SchemaGenerator, name: &str, description: &str) -> Meth
         input: None,
         output: None,
         error: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "two different types are named `Point` in the schema")]
+    fn two_types_of_one_name_are_refused() {
+        mod a {
+            #[derive(schemars::JsonSchema)]
+            pub struct Point {
+                pub x: i32,
+            }
+        }
+        mod b {
+            #[derive(schemars::JsonSchema)]
+            pub struct Point {
+                pub lat: f64,
+            }
+        }
+        let topics = [topic::<a::Point>("a", "", Side::Server), topic::<b::Point>("b", "", Side::Server)];
+        build(&ServiceInfo::default(), std::iter::empty(), std::iter::empty(), &topics, &[]);
+    }
+
+    #[test]
+    fn one_type_used_twice_is_listed_once() {
+        #[derive(schemars::JsonSchema)]
+        struct Point {
+            x: i32,
+        }
+        let _ = Point { x: 0 }.x;
+        let topics = [topic::<Point>("a", "", Side::Server), topic::<Point>("b", "", Side::Server)];
+        let doc = build(&ServiceInfo::default(), std::iter::empty(), std::iter::empty(), &topics, &[]);
+        assert!(doc.defs.contains_key("Point"));
     }
 }

@@ -46,6 +46,9 @@ from ._runtime.streams import stream as _stream
 {%- endif %}
 {%- if m.has_topics() %}
 from ._runtime.topics import DEFAULT_TOPIC_BUFFER, Notification, Overflow, Subscription, notification, payload
+{%- if !m.publishes.is_empty() %}
+from ._runtime.topics import publish
+{%- endif %}
 {%- endif %}
 from ._runtime.values import decode_bytes, identity, list_of, map_of, optional, to_wire
 {%- if !m.client_type_imports.is_empty() %}
@@ -135,11 +138,12 @@ _TOPIC_DECODERS: dict[str, Callable[[Any], Any]] = {
 
 
 class {{ m.topics_class }}:
-    """The server's topics (PROTOCOL.md section 10), as `client.topics`.
+    """The topics (PROTOCOL.md section 10), as `client.topics`.
 
-    Each topic of the schema has a method answering a typed `Subscription`;
+    Each topic the server publishes has a method answering a typed `Subscription`;
     `subscribe(pattern)` takes any name or `prefix.*` pattern. Use a subscription as
     `async with` (it unsubscribes at the end of the block) and read it with `async for`.
+    Each topic a client publishes has a typed `publish_` method.
     """
 
     def __init__(self, connection: Connection) -> None:
@@ -171,6 +175,12 @@ class {{ m.topics_class }}:
 {{ t.header }}
 {{ t.docs }}
         return Subscription(self._c, {{ t.wire }}, payload({{ t.decode }}), buffer, overflow)
+{%- endfor %}
+{%- for p in m.publishes %}
+
+{{ p.header }}
+{{ p.docs }}
+        await publish(self._c, {{ p.wire }}, {{ p.encode }})
 {%- endfor %}
 {%- endif %}
 {%- if m.has_states() %}

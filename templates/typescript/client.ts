@@ -47,9 +47,19 @@ export interface MethodErrors {
 {%- endfor %}
 }
 
-/** The payload of each topic. */
+/** The payload of each topic the server publishes (`client.topics.subscribe`). */
 export interface Topics {
 {%- for t in m.topics %}
+{%- for line in t.docs %}
+  {{ line }}
+{%- endfor %}
+  {{ t.key }}: {{ t.ty }};
+{%- endfor %}
+}
+
+/** The payload of each topic clients publish and the server handles (`client.topics.publish`). */
+export interface ClientTopics {
+{%- for t in m.client_topics %}
 {%- for line in t.docs %}
   {{ line }}
 {%- endfor %}
@@ -82,8 +92,8 @@ export function isMethodError<M extends keyof MethodErrors>(err: unknown, method
 export class Client {
   readonly #c: Connection;
 {%- if m.has_topics %}
-  /** Topics the server notifies on. */
-  readonly topics: TopicsApi<Topics>;
+  /** Topics: those the server notifies on, and those a client publishes. */
+  readonly topics: TopicsApi<Topics, ClientTopics>;
 {%- endif %}
 {%- if m.has_states %}
   /** Shared states the server mirrors. */
@@ -101,7 +111,7 @@ export class {{ ns.class_name }} {
   private constructor(connection: Connection) {
     this.#c = connection;
 {%- if m.has_topics %}
-    this.topics = new TopicsApi<Topics>(connection);
+    this.topics = new TopicsApi<Topics, ClientTopics>(connection);
 {%- endif %}
 {%- if m.has_states %}
     this.states = new StatesApi<States>(connection);

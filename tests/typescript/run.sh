@@ -46,7 +46,7 @@ rm -rf dist/unit
 node --test dist/unit/tests/typescript/unit/
 
 examples=()
-for name in calculator streams; do
+for name in calculator streams device; do
   [[ -f "$root/examples/$name/Cargo.toml" ]] && examples+=("$name")
 done
 
@@ -115,7 +115,7 @@ cat > dist/tsconfig.credentials.json <<JSON
 JSON
 ./node_modules/.bin/tsc -p dist/tsconfig.credentials.json
 # The README's snippets (compiled and run by the test itself) need both servers.
-if [[ ${#examples[@]} == 2 ]]; then
+if [[ " ${examples[*]} " == *" calculator "* && " ${examples[*]} " == *" streams "* ]]; then
   cat > dist/tsconfig.readme.json <<JSON
 { "extends": "../tsconfig.json", "compilerOptions": { "rootDir": "..", "outDir": "." },
   "include": ["../src/examples/readme.test.ts"] }

@@ -83,6 +83,9 @@ pub struct Topic {
     pub description: Option<String>,
     /// The notification value.
     pub payload: Type,
+    /// True when clients publish it and the server handles it (`"publisher": "client"`);
+    /// false for the topics clients subscribe to.
+    pub from_client: bool,
 }
 
 /// A shared state.
@@ -120,6 +123,7 @@ impl Service {
                 name: t.name.clone(),
                 description: clean(&t.description),
                 payload: cx.ty(&t.payload, &format!("topics[{}].payload", t.name)),
+                from_client: t.publisher == volley_schema::Side::Client,
             })
             .collect();
         let states = doc

@@ -54,8 +54,10 @@ pub struct Model {
     pub topics_class: String,
     /// The class of `client.states`.
     pub states_class: String,
-    /// The schema's topics, each a method of `client.topics`.
+    /// The schema's topics the server publishes, each a method of `client.topics`.
     pub topics: Vec<PySubscribe>,
+    /// The schema's topics clients publish, each a `publish_` method of `client.topics`.
+    pub publishes: Vec<PyPublish>,
     /// The schema's shared states, each a method of `client.states`.
     pub states: Vec<PySubscribe>,
     /// Topics whose values need decoding: wire name literal and decoder, for
@@ -74,7 +76,7 @@ impl Model {
 
     /// Whether the schema declares topics: the SDK gets `topics` and `client.topics`.
     pub fn has_topics(&self) -> bool {
-        !self.topics.is_empty()
+        !self.topics.is_empty() || !self.publishes.is_empty()
     }
 
     /// Whether the schema declares shared states: the SDK gets `state` (and `patch`)
@@ -97,6 +99,19 @@ pub struct PySubscribe {
     pub annotation: String,
     /// The value's decoder (a callable).
     pub decode: String,
+    /// The docstring, indented for a method body.
+    pub docs: String,
+    /// The `def` line (or lines).
+    pub header: String,
+}
+
+/// A topic the client publishes: a `publish_` method of `client.topics`.
+#[derive(Debug, Clone)]
+pub struct PyPublish {
+    /// The topic's wire name as a string literal.
+    pub wire: String,
+    /// The expression that puts `payload` on the wire.
+    pub encode: String,
     /// The docstring, indented for a method body.
     pub docs: String,
     /// The `def` line (or lines).
@@ -326,7 +341,7 @@ impl Model {
         let Methods { namespaces, handlers, method_errors, examples, .. } = built;
 
         // Topics and shared states: a method each on `client.topics` / `client.states`.
-        let (topics, topic_decoders) = topics(&mut cx, service);
+        let (topics, publishes, topic_decoders) = topics(&mut cx, service);
         let states = states(&mut cx, service);
         let topics_class = cx.type_name("Topics");
         let states_class = cx.type_name("States");
@@ -366,6 +381,7 @@ impl Model {
             topics_class,
             states_class,
             topics,
+            publishes,
             states,
             topic_decoders,
             streams,
@@ -431,11 +447,34 @@ fn type_exports(decls: &[Decl]) -> Vec<String> {
 
 /// `client.topics`: a subscribe method per topic, and the decoders of the payloads that
 /// need one.
-fn topics(cx: &mut Cx, service: &Service) -> (Vec<PySubscribe>, Vec<(String, String)>) {
+fn topics(cx: &mut Cx, service: &Service) -> (Vec<PySubscribe>, Vec<PyPublish>, Vec<(String, String)>) {
     let mut topic_members: BTreeSet<String> = TOPICS_MEMBERS.iter().map(|s| s.to_string()).collect();
     let mut topics = vec![];
+    let mut publishes = vec![];
     let mut topic_decoders = vec![];
-    for t in &service.topics {
+    for t in service.topics.iter().filter(|t| t.from_client) {
+        let ty = cx.py(&t.payload, &format!("{}Notification", pascal(std::slice::from_ref(&t.name))));
+        let member = unique(&mut topic_members, &format!("publish_{}", t.name));
+        let encode = if cx.is_identity(&t.payload, &mut BTreeSet::new()) { "payload".to_owned() } else { "to_wire(payload)".to_owned() };
+        let mut lines = doc_text(&t.description);
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.push(format!("Sends the server a notification on `{}` (fire and forget).", t.name));
+        lines.push(String::new());
+        lines.push("The server handles one connection's notifications in the order sent; one it".into());
+        lines.push("cannot handle comes back as a `WARNING` naming the topic, to `on_warning`.".into());
+        lines.push(String::new());
+        lines.push("Raises:".into());
+        lines.push("    VolleyConnectionError: The connection is closed.".into());
+        publishes.push(PyPublish {
+            header: def_header("async def", &member, &[format!("payload: {}", ty.ann)], "None"),
+            wire: py_str(&t.name),
+            encode,
+            docs: docstring(&lines, 8),
+        });
+    }
+    for t in service.topics.iter().filter(|t| !t.from_client) {
         let ty = cx.py(&t.payload, &format!("{}Notification", pascal(std::slice::from_ref(&t.name))));
         let member = unique(&mut topic_members, &t.name);
         let decode = ty.dec.clone().unwrap_or_else(|| "identity".into());
@@ -471,7 +510,7 @@ fn topics(cx: &mut Cx, service: &Service) -> (Vec<PySubscribe>, Vec<(String, Str
             docs: docstring(&lines, 8),
         });
     }
-    (topics, topic_decoders)
+    (topics, publishes, topic_decoders)
 }
 
 /// `client.states`: a mirror method per shared state.

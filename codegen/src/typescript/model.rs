@@ -33,8 +33,10 @@ pub struct Model {
     pub handlers: Vec<Handler>,
     /// `MethodErrors` entries: methods with a typed error.
     pub method_errors: Vec<KeyedType>,
-    /// `Topics` entries.
+    /// `Topics` entries: the topics clients subscribe to.
     pub topics: Vec<KeyedType>,
+    /// `ClientTopics` entries: the topics clients publish.
+    pub client_topics: Vec<KeyedType>,
     /// `States` entries.
     pub states: Vec<KeyedType>,
     /// Names `client.ts` imports from `types.ts`.
@@ -332,11 +334,12 @@ impl Model {
             readme.any = readme.unary.clone();
         }
 
-        let topics = service
-            .topics
-            .iter()
-            .map(|t| KeyedType { key: string_literal(&t.name), docs: doc_lines(&doc_text(&t.description)), ty: cx.expr(&t.payload) })
-            .collect();
+        let (client_topics, topics): (Vec<_>, Vec<_>) = service.topics.iter().partition(|t| t.from_client);
+        let [topics, client_topics] = [topics, client_topics].map(|list| {
+            list.into_iter()
+                .map(|t| KeyedType { key: string_literal(&t.name), docs: doc_lines(&doc_text(&t.description)), ty: cx.expr(&t.payload) })
+                .collect::<Vec<_>>()
+        });
         let states = service
             .states
             .iter()
@@ -394,6 +397,7 @@ impl Model {
             handlers,
             method_errors,
             topics,
+            client_topics,
             states,
             client_type_imports,
         }

@@ -6,10 +6,10 @@ use serde_json::{Map, Value};
 use crate::{Shape, Side};
 
 /// The document format version servers write.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The document format versions a reader of this crate understands.
-pub const SUPPORTED_VERSIONS: &[u32] = &[1];
+pub const SUPPORTED_VERSIONS: &[u32] = &[1, 2];
 
 /// The whole introspection document, as served at `GET /schema`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,6 +88,15 @@ pub struct TopicDoc {
     /// Schema of each message.
     #[serde(default)]
     pub payload: Value,
+    /// Which peer publishes it (version 2; `server` when absent): `server` for topics
+    /// clients subscribe to, `client` for notifications clients send and the server
+    /// handles.
+    #[serde(default = "server")]
+    pub publisher: Side,
+}
+
+fn server() -> Side {
+    Side::Server
 }
 
 /// A shared state mirrored to clients.
@@ -132,6 +141,12 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_topic_is_the_servers() {
+        let doc: SchemaDocument = serde_json::from_str(r#"{"volley": 1, "name": "s", "methods": [], "topics": [{"name": "news"}]}"#).unwrap();
+        assert_eq!(doc.topics[0].publisher, Side::Server);
+    }
+
+    #[test]
     fn a_written_document_reads_back_the_same() {
         let doc = SchemaDocument {
             volley: SCHEMA_VERSION,
@@ -151,7 +166,7 @@ mod tests {
                 output: Some(serde_json::json!({"type": "string"})),
                 error: None,
             }],
-            topics: vec![TopicDoc { name: "t".into(), description: String::new(), payload: Value::Null }],
+            topics: vec![TopicDoc { name: "t".into(), description: String::new(), payload: Value::Null, publisher: Side::Client }],
             states: vec![],
             errors: vec![ErrorDoc { code: -1, name: "X".into(), description: "x".into() }],
             defs: Map::new(),

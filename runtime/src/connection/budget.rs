@@ -105,3 +105,12 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), waiter).await.unwrap().unwrap();
     }
 }
+
+/// Bytes counted against a budget, given back when dropped.
+pub(crate) struct Held<'a>(pub &'a Budget, pub usize);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.release(self.1);
+    }
+}

@@ -9,6 +9,7 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use super::budget::Held;
 use super::{ConnShared, Out, Peer, Slot};
 use crate::context::{CallShared, Context};
 use crate::method::{ItemStream, MethodDef, Outcome};
@@ -273,14 +274,6 @@ fn release_metadata(conn: &ConnShared, ctx: &Context) {
     conn.held.release(ctx.0.metadata_held.swap(0, std::sync::atomic::Ordering::Relaxed));
 }
 
-/// Bytes counted against a budget, given back when dropped.
-struct Held<'a>(&'a super::budget::Budget, usize);
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        self.0.release(self.1);
-    }
-}
 
 enum Step {
     Cancelled,

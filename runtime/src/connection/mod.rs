@@ -2,7 +2,7 @@
 //! call table, the writer that batches outgoing frames into one flush, the calls this
 //! end serves and the calls it makes. The server and the client both run this.
 
-mod budget;
+pub(crate) mod budget;
 mod incoming;
 mod outgoing;
 mod reader;
@@ -168,6 +168,8 @@ pub(crate) struct ConnShared {
     /// Shared states whose patches were dropped for a full queue: the peer gets a full
     /// replacement once the queue drains.
     pub stale_states: Mutex<std::collections::BTreeSet<String>>,
+    /// Notifications from the peer waiting for their handlers (the server side).
+    pub inbound: crate::topics::inbound::InboundQueue,
 }
 
 impl ConnShared {
@@ -407,6 +409,7 @@ where
         placeholder: Slot::default(),
         subscriptions: Mutex::new(Default::default()),
         stale_states: Mutex::new(Default::default()),
+        inbound: Mutex::new(None),
     });
     // Everything logged about the connection, its calls included (their spans open
     // inside the reader's), carries its id, remote address and encoding.

@@ -9,10 +9,14 @@ use std::sync::Arc;
 
 pub use hooks::{Hook, HookFuture};
 pub(crate) use hooks::Hooks;
+pub(crate) use not_found::AVAILABLE_LIMIT;
 
 use crate::method::{Method, MethodDef};
-use crate::schema::{self, Described, SchemaDocument, StateDoc, TopicDoc};
+use crate::schema::{self, Described, SchemaDocument, Side, StateDoc, TopicDoc};
 use crate::state::StateMap;
+use crate::topics::inbound::{self, NotifyHandler};
+use crate::topics::Topic;
+use crate::{Context, Error};
 
 /// The methods a peer serves, composed from `#[rpc]` functions.
 ///
@@ -30,6 +34,7 @@ pub struct Router {
     state: StateMap,
     hooks: Vec<Arc<dyn Hook>>,
     topics: Vec<Described<TopicDoc>>,
+    notify_handlers: BTreeMap<String, NotifyHandler>,
     states: Vec<Described<StateDoc>>,
     info: schema::ServiceInfo,
 }
@@ -79,6 +84,7 @@ impl Router {
         self.state.extend(&other.state);
         self.hooks.extend(other.hooks);
         self.topics.extend(other.topics);
+        self.add_notify_handlers(other.notify_handlers);
         self.states.extend(other.states);
         self
     }
@@ -93,6 +99,7 @@ impl Router {
         this.state.extend(&other.state);
         this.hooks.extend(other.hooks);
         this.topics.extend(other.topics);
+        this.add_notify_handlers(other.notify_handlers);
         this.states.extend(other.states);
         this
     }
@@ -109,10 +116,59 @@ impl Router {
         self
     }
 
-    /// Declares a notification topic and the type of its messages, for the schema.
-    pub fn topic<T: schemars::JsonSchema>(mut self, name: &str, description: &str) -> Self {
-        self.topics.push(schema::topic::<T>(name, description));
+    /// Declares a topic this side publishes and the type of its messages, for the
+    /// schema: a [`Topic`] constant (`.topic(HEARTBEAT, "..")`), whose `publish` then
+    /// takes only a `T`, or a name with the type spelled out
+    /// (`.topic::<JobResult>("jobs.finished", "..")`).
+    pub fn topic<T: schemars::JsonSchema + ?Sized>(mut self, topic: impl Into<Topic<T>>, description: &str) -> Self {
+        self.topics.push(schema::topic::<T>(topic.into().name(), description, Side::Server));
         self
+    }
+
+    /// Handles the notifications clients send on `topic` (`NOTIFY`, PROTOCOL.md section
+    /// 10): each payload is decoded as a `T` and passed to `handler` with a [`Context`]
+    /// of the connection (its [`call_id`](Context::call_id) is 0, its
+    /// [`method`](Context::method) the topic). The topic appears in the schema with
+    /// `"publisher": "client"`, so the generated SDKs can publish it, typed.
+    ///
+    /// A connection's notifications are handled one at a time, in the order they
+    /// arrived; `before_request` hooks run first and may refuse one. What goes wrong is
+    /// told to the client with a `WARNING` on id 0 (the handler's error, a payload that
+    /// is not a `T`, a full queue) and ends nothing.
+    ///
+    /// # Panics
+    /// When `topic` already has a handler: a mistake in the program, found at start-up.
+    ///
+    /// ```
+    /// use volley::{Context, Error, Router, Topic};
+    ///
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Cursor { x: i32, y: i32 }
+    ///
+    /// const CURSOR: Topic<Cursor> = Topic::new("board.cursor");
+    ///
+    /// let router = Router::new().on_notify(CURSOR, "Where a user's pointer is.", |ctx: Context, c: Cursor| async move {
+    ///     tracing::debug!(conn = ctx.connection_id(), x = c.x, y = c.y, "cursor moved");
+    ///     Ok::<(), Error>(())
+    /// });
+    /// assert_eq!(router.schema().topics[0].publisher, volley::schema::Side::Client);
+    /// ```
+    pub fn on_notify<T, F, Fut>(mut self, topic: impl Into<Topic<T>>, description: &str, handler: F) -> Self
+    where
+        T: serde::de::DeserializeOwned + schemars::JsonSchema + Send + 'static,
+        F: Fn(Context, T) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), Error>> + Send + 'static,
+    {
+        let topic = topic.into();
+        self.topics.push(schema::topic::<T>(topic.name(), description, Side::Client));
+        self.add_notify_handlers([(topic.name().to_owned(), inbound::handler(handler))]);
+        self
+    }
+
+    fn add_notify_handlers(&mut self, handlers: impl IntoIterator<Item = (String, NotifyHandler)>) {
+        for (topic, handler) in handlers {
+            assert!(self.notify_handlers.insert(topic.clone(), handler).is_none(), "the notifications on `{topic}` are handled twice");
+        }
     }
 
     /// Declares a shared state and its type, for the schema.
@@ -150,6 +206,7 @@ impl Router {
                 .collect(),
             state: Arc::new(self.state),
             hooks: Hooks(self.hooks),
+            notify_handlers: self.notify_handlers.into_iter().collect(),
             on_notify: None,
             shared_states: Default::default(),
             server: Default::default(),
@@ -170,6 +227,8 @@ pub(crate) struct Routes {
     pub methods: HashMap<String, Arc<MethodDef>>,
     pub state: Arc<StateMap>,
     pub hooks: Hooks,
+    /// The handlers of notifications from the peer, by topic (the server side).
+    pub notify_handlers: HashMap<String, NotifyHandler>,
     /// Where notifications and state patches from the peer go (the client side).
     pub on_notify: Option<crate::topics::NotifySink>,
     /// The current documents of the shared states this side publishes.

@@ -11,6 +11,7 @@ mod hooks;
 mod http;
 mod limits;
 mod macros;
+mod notifications;
 mod panics;
 mod proxies;
 mod shared_state;

@@ -34,8 +34,11 @@ class Topics implements Extension {
 /** The feature of topics; `Client` opens its connection with it. */
 export const topics: Feature<Topics> = (connection) => new Topics(connection);
 
-/** Typed topics (PROTOCOL.md section 10); `T` maps each topic name to its payload. */
-export class TopicsApi<T> {
+/**
+ * Typed topics (PROTOCOL.md section 10): `T` maps each topic the server publishes to its
+ * payload, `P` each topic a client publishes.
+ */
+export class TopicsApi<T, P = Record<never, never>> {
   /** @internal */
   constructor(private readonly connection: Connection) {}
 
@@ -51,8 +54,12 @@ export class TopicsApi<T> {
     return extension.subscriptions.subscribe(topic, handler as Listener);
   }
 
-  /** Sends a notification to the server (`NOTIFY`). */
-  publish<K extends keyof T & string>(topic: K, payload: T[K]): void {
+  /**
+   * Sends the server a notification on one of the topics it handles (`NOTIFY`): fire and
+   * forget. The server handles a connection's notifications in the order sent; one it
+   * cannot handle comes back as a warning to `onWarning` naming the topic.
+   */
+  publish<K extends keyof P & string>(topic: K, payload: P[K]): void {
     this.connection.send([Kind.NOTIFY, topic, payload]);
   }
 }

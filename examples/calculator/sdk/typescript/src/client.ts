@@ -43,8 +43,12 @@ export interface MethodErrors {
   "divide": DivError;
 }
 
-/** The payload of each topic. */
+/** The payload of each topic the server publishes (`client.topics.subscribe`). */
 export interface Topics {
+}
+
+/** The payload of each topic clients publish and the server handles (`client.topics.publish`). */
+export interface ClientTopics {
 }
 
 /** The document of each shared state. */

@@ -147,11 +147,12 @@ _TOPIC_DECODERS: dict[str, Callable[[Any], Any]] = {
 
 
 class Topics:
-    """The server's topics (PROTOCOL.md section 10), as `client.topics`.
+    """The topics (PROTOCOL.md section 10), as `client.topics`.
 
-    Each topic of the schema has a method answering a typed `Subscription`;
+    Each topic the server publishes has a method answering a typed `Subscription`;
     `subscribe(pattern)` takes any name or `prefix.*` pattern. Use a subscription as
     `async with` (it unsubscribes at the end of the block) and read it with `async for`.
+    Each topic a client publishes has a typed `publish_` method.
     """
 
     def __init__(self, connection: Connection) -> None:

@@ -78,12 +78,16 @@ export interface MethodErrors {
   "job.run": JobError;
 }
 
-/** The payload of each topic. */
+/** The payload of each topic the server publishes (`client.topics.subscribe`). */
 export interface Topics {
   /**
    * The result of every job that finishes, whoever ran it.
    */
   "jobs.finished": JobResult;
+}
+
+/** The payload of each topic clients publish and the server handles (`client.topics.publish`). */
+export interface ClientTopics {
 }
 
 /** The document of each shared state. */
@@ -109,15 +113,15 @@ export function isMethodError<M extends keyof MethodErrors>(err: unknown, method
  */
 export class Client {
   readonly #c: Connection;
-  /** Topics the server notifies on. */
-  readonly topics: TopicsApi<Topics>;
+  /** Topics: those the server notifies on, and those a client publishes. */
+  readonly topics: TopicsApi<Topics, ClientTopics>;
   /** Shared states the server mirrors. */
   readonly states: StatesApi<States>;
   readonly job: JobNamespace;
 
   private constructor(connection: Connection) {
     this.#c = connection;
-    this.topics = new TopicsApi<Topics>(connection);
+    this.topics = new TopicsApi<Topics, ClientTopics>(connection);
     this.states = new StatesApi<States>(connection);
     this.job = new JobNamespace(connection);
   }

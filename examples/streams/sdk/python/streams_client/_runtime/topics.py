@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Generic, Literal, Mapping, TypeVar
 
 from .connection import Connection
-from .errors import DATA_LOSS, VolleyWarning
+from websockets.exceptions import ConnectionClosed
+
+from .errors import DATA_LOSS, VolleyConnectionError, VolleyWarning
 from .frames import NOTIFY
 from .subscriptions import Registry
 from .values import identity
@@ -23,6 +25,7 @@ __all__ = [
     "Topics",
     "notification",
     "payload",
+    "publish",
     "topic_matches",
 ]
 
@@ -57,6 +60,17 @@ class Notification(Generic[T]):
 
     topic: str
     value: T
+
+
+async def publish(conn: Connection, topic: str, value: Any) -> None:
+    """Sends the server a notification on `topic` (`NOTIFY`), waiting for a reconnect
+    when the connection is reconnecting. Raises `VolleyConnectionError` once it is
+    closed."""
+    ws = await conn._ensure_open(topic, None)
+    try:
+        await ws.send(conn._codec.encode([NOTIFY, topic, value]))
+    except ConnectionClosed:
+        raise VolleyConnectionError("the connection closed before the notification was sent", topic) from None
 
 
 def payload(decode: Callable[[Any], T]) -> Callable[[str, Any], T]:

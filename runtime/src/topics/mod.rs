@@ -3,12 +3,17 @@
 //! notifications are dropped and counted, and the peer is told with a `DATA_LOSS`
 //! warning once its queue drains.
 
+pub(crate) mod inbound;
+mod typed;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::mpsc;
 
 use crate::connection::{ConnShared, Out};
-use crate::protocol::{ErrorBody, ErrorCode, Frame, Payload};
+use crate::protocol::{ErrorBody, ErrorCode, Frame, Payload, Role};
+
+pub use typed::{Event, Topic};
 
 /// What a connection subscribed to: sets, so subscribing, unsubscribing and matching
 /// a topic cost the same however many names a connection holds (patterns are matched
@@ -161,7 +166,11 @@ pub(crate) fn after_flush(conn: &ConnShared) {
 }
 
 /// A connection-level frame from the peer.
-pub(crate) fn on_connection_frame(conn: &ConnShared, frame: Frame) {
+pub(crate) fn on_connection_frame(conn: &std::sync::Arc<ConnShared>, frame: Frame) {
+    let frame = match frame {
+        Frame::Notify { topic, value } if conn.role == Role::Server => return inbound::receive(conn, topic, value),
+        other => other,
+    };
     let json = |p: &Payload| conn.info.encoding.to_json(p.as_bytes()).unwrap_or(serde_json::Value::Null);
     let n = match &frame {
         Frame::Notify { topic, value } => Notification::Topic { topic: topic.clone(), value: json(value) },

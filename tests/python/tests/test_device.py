@@ -1,0 +1,123 @@
+"""The device example's generated SDK against the running device server, in both
+encodings: event envelopes whose variant is a typed union, the emergency and property
+topics, a warning on a call, and notifications the client publishes (handled in order,
+the refused ones coming back as connection warnings that name the topic)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import AsyncIterator, Callable, TypeVar
+
+import pytest
+from device_client import (
+    Client,
+    DeviceEventEnvelope,
+    DeviceEventEnvelopeVariantHeartbeat,
+    DeviceEventEnvelopeVariantStarted,
+    EmergencyEnvelopeVariantHalted,
+    ErrorCode,
+    Jog,
+    PropertyChange,
+    VolleyWarning,
+)
+
+from conftest import server_url
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+async def device(encoding: str) -> AsyncIterator[Client]:
+    async with Client.connect(server_url("device"), encoding=encoding) as client:
+        await client.device.resume(by="setup")
+        await client.device.stop(by="setup")
+        yield client
+
+
+async def first(sub: AsyncIterator[T], wanted: Callable[[T], bool], timeout: float = 10) -> T:
+    """The first value of `sub` that is `wanted`."""
+
+    async def find() -> T:
+        async for value in sub:
+            if wanted(value):
+                return value
+        raise AssertionError("the subscription ended")
+
+    return await asyncio.wait_for(find(), timeout)
+
+
+async def until(check: Callable[[], bool], timeout: float = 10) -> None:
+    async def wait() -> None:
+        while not check():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def test_events_are_envelopes_with_typed_variants(device: Client, encoding: str) -> None:
+    who = f"py-{encoding}"
+    async with device.topics.device_events() as events:
+        await device.device.start(by=who)
+        seen: list[DeviceEventEnvelope] = []
+
+        def started(e: DeviceEventEnvelope) -> bool:
+            seen.append(e)
+            return isinstance(e.variant, DeviceEventEnvelopeVariantStarted) and e.variant.by == who
+
+        await first(events, started)
+        beat = await first(events, lambda e: isinstance(e.variant, DeviceEventEnvelopeVariantHeartbeat))
+        assert isinstance(beat.variant, DeviceEventEnvelopeVariantHeartbeat)
+        assert beat.variant.uptime_ms > 0 and beat.variant.running is True
+        assert beat.index > seen[-1].index, "indexes increase"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", beat.when)
+    await device.device.stop(by=who)
+
+
+async def test_a_command_that_did_less_than_asked_warns_on_the_call(device: Client) -> None:
+    async with device.topics.device_properties() as changes:
+        await device.device.set_speed(speed=20)
+        response = await device.device.set_speed(speed=150).with_metadata()
+        assert response.value.speed == 100
+        assert [(w.code, w.data) for w in response.warnings] == [(ErrorCode.APPLICATION, {"requested": 150, "used": 100})]
+        change = await first(changes, lambda c: c.property == "speed" and c.value == 100)
+        assert change == PropertyChange(property="speed", previous=20, value=100)
+
+
+async def test_jogs_the_client_publishes_move_the_device_in_order(device: Client) -> None:
+    start = (await device.device.status()).position
+    async with device.topics.device_properties() as changes:
+        for delta in range(1, 6):
+            await device.topics.publish_device_jog(Jog(delta=delta))
+        moves = []
+        for _ in range(5):
+            c = await first(changes, lambda c: c.property == "position")
+            moves.append(c.value - c.previous)
+        assert moves == [1, 2, 3, 4, 5]
+    assert (await device.device.status()).position == start + 15
+
+
+async def test_a_refused_jog_comes_back_as_a_warning_naming_the_topic(encoding: str) -> None:
+    warnings: list[VolleyWarning] = []
+    async with Client.connect(server_url("device"), encoding=encoding, on_warning=warnings.append) as device:
+        async with device.topics.device_emergency() as emergencies:
+            await device.device.emergency_stop(reason="door open", by="py")
+            halted = await first(emergencies, lambda e: isinstance(e.variant, EmergencyEnvelopeVariantHalted))
+            assert isinstance(halted.variant, EmergencyEnvelopeVariantHalted) and halted.variant.reason == "door open"
+            before = (await device.device.status()).position
+            await device.topics.publish_device_jog(Jog(delta=1))
+            await until(lambda: len(warnings) > 0)
+            assert warnings[0].code == ErrorCode.PERMISSION_DENIED
+            assert warnings[0].message.startswith("the notification on `device.jog` failed: the device is halted (door open)")
+            assert (await device.device.status()).position == before, "nothing moved"
+            await device.device.resume(by="py")
+
+            # A jog longer than the device takes, and a payload of the wrong type.
+            await device.topics.publish_device_jog(Jog(delta=50))
+            await device.connection._send([10, "device.jog", {"delta": "far"}])
+            await until(lambda: len(warnings) > 2)
+            assert [w.code for w in warnings[1:]] == [ErrorCode.INVALID_PARAMS, ErrorCode.INVALID_PARAMS]
+            assert warnings[1].message == "the notification on `device.jog` failed: a jog moves at most 10 mm either way"
+            assert warnings[2].data["errors"][0]["path"] == "delta"
+            # The connection goes on.
+            assert (await device.device.status()).halted is None
