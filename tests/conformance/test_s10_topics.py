@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from volleyc import BAD_FRAME, CALL, END, ITEM, NOTIFY, RESULT, Conn, assert_error, describe, reason_data
+from volleyc import BAD_FRAME, CALL, END, ITEM, NOTIFY, RESULT, WARNING, Conn, assert_error, describe, reason_data
 
 _names = itertools.count(1)
 
@@ -108,9 +108,13 @@ async def test_s10_subscriptions_are_a_set(enc: str, opener) -> None:
 
 
 async def test_s10_client_notify_not_answered(streams: Conn) -> None:
-    """NOTIFY is one-way in either direction: the server does not answer one."""
+    """NOTIFY is one-way in either direction: no RESULT or ERROR answers one. A server
+    that handles no client topic says so with one WARNING on id 0 per notification."""
     await streams.send([NOTIFY, "client.hello", {"x": 1}])
     await streams.send([NOTIFY, "jobs.finished", None])
+    for topic in ("client.hello", "jobs.finished"):
+        f = await streams.recv()
+        assert f[:3] == [WARNING, 0, 404] and f[4] == {"topic": topic, "available": []}, describe(f)
     await streams.quiet()
     await streams.serving()
 
@@ -127,3 +131,50 @@ async def test_s10_unsubscribe_not_subscribed_does_nothing(streams: Conn) -> Non
     await subscribe(streams, {"topics": ["never.subscribed", "jobs.*"], "states": ["jobs"]}, "volley.unsubscribe")
     await streams.quiet()
     await streams.serving()
+
+
+# A client's own notifications: the device example handles `device.jog` (payload
+# `{"delta": number}`, at most 10 either way) and publishes each move on
+# `device.properties`.
+
+
+async def test_s10_client_notification_handled(enc: str, opener) -> None:
+    """A `NOTIFY` on a topic the schema lists with `"publisher": "client"` is handled,
+    in order, with no answer on the sender's connection."""
+    c: Conn = await opener("device", enc)
+    await c.call("device.resume", {"by": "conformance"})
+    await subscribe(c, {"topics": ["device.properties"]})
+    for delta in (1, 2, 3):
+        await c.send([NOTIFY, "device.jog", {"delta": delta}])
+    moves = [await c.recv() for _ in range(3)]
+    assert [f[0] for f in moves] == [NOTIFY] * 3, [describe(f) for f in moves]
+    assert [(f[1], f[2]["property"], f[2]["value"] - f[2]["previous"]) for f in moves] == [
+        ("device.properties", "position", d) for d in (1, 2, 3)
+    ]
+
+
+@pytest.mark.parametrize(
+    "notification, code, data",
+    [
+        ([NOTIFY, "device.nope", {}], 404, {"topic": "device.nope", "available": ["device.jog"]}),
+        ([NOTIFY, "device.events", {}], 404, {"topic": "device.events", "available": ["device.jog"]}),
+        ([NOTIFY, "device.jog", {"delta": "far"}], 422, None),
+        ([NOTIFY, "device.jog", {}], 422, None),
+        ([NOTIFY, "device.jog", {"delta": 50}], 422, None),
+    ],
+    ids=["undeclared", "a-server-topic", "wrong-type", "missing-field", "handler-refuses"],
+)
+async def test_s10_unhandled_client_notification_warned(enc: str, opener, notification: list, code: int, data) -> None:
+    """A notification the server does not handle is answered with `WARNING` on id 0
+    naming why (section 10's table), and the connection keeps serving."""
+    c: Conn = await opener("device", enc)
+    await c.send(notification)
+    f = await c.recv()
+    assert f[:3] == [WARNING, 0, code], describe(f)
+    assert isinstance(f[3], str) and f[3], describe(f)
+    if data is not None:
+        assert f[4] == data, describe(f)
+    elif notification[2].get("delta") != 50:
+        assert f[3].startswith("the notification on `device.jog` failed: "), f[3]
+        assert isinstance(f[4]["errors"], list) and f[4]["errors"][0]["path"] == "delta", describe(f)
+    await c.serving()

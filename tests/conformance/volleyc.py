@@ -456,7 +456,14 @@ async def probe_hooks(c: Conn) -> None:
     assert frames[-1][:3] == [RESULT, cid, "still here"], f"the connection no longer serves echo: got {frames}"
 
 
-PROBES = {"calculator": probe_calculator, "streams": probe_streams, "hooks": probe_hooks}
+async def probe_device(c: Conn) -> None:
+    cid = c.new_id()
+    await c.send([CALL, cid, "device.status", {}])
+    f = await c.recv()
+    assert f[:2] == [RESULT, cid] and "position" in f[2], f"the connection no longer serves device.status: got {describe(f)}"
+
+
+PROBES = {"calculator": probe_calculator, "streams": probe_streams, "hooks": probe_hooks, "device": probe_device}
 
 
 def server_url(name: str) -> str:
