@@ -114,8 +114,8 @@ cat > dist/tsconfig.credentials.json <<JSON
   "include": ["../src/examples/hooks.test.ts", "../src/examples/tls.test.ts", "../generated/hooks/src", "../generated/calculator/src"] }
 JSON
 ./node_modules/.bin/tsc -p dist/tsconfig.credentials.json
-# The README's snippets (compiled and run by the test itself) need both servers.
-if [[ " ${examples[*]} " == *" calculator "* && " ${examples[*]} " == *" streams "* ]]; then
+# The README's snippets (compiled and run by the test itself) need the three servers.
+if [[ " ${examples[*]} " == *" calculator "* && " ${examples[*]} " == *" streams "* && " ${examples[*]} " == *" device "* ]]; then
   cat > dist/tsconfig.readme.json <<JSON
 { "extends": "../tsconfig.json", "compilerOptions": { "rootDir": "..", "outDir": "." },
   "include": ["../src/examples/readme.test.ts"] }

@@ -24,6 +24,7 @@ def python_blocks() -> list[str]:
 def run_block(code: str, env: dict[str, object]) -> str:
     code = code.replace("ws://127.0.0.1:8000/", server_url("calculator"))
     code = code.replace("ws://127.0.0.1:8001/", server_url("streams"))
+    code = code.replace("ws://127.0.0.1:8004/", server_url("device"))
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(code, str(README), "exec"), env)  # noqa: S102 - the README's own code
@@ -55,3 +56,15 @@ def test_the_streams_snippet_runs_as_written() -> None:
         else:
             raise AssertionError("the last call of the snippet should time out")
     assert out.getvalue().split() == ["3", "2", "1", "ann:", "HI", "ann:", "BYE"], out.getvalue()
+
+
+def commented_output(block: str) -> list[str]:
+    """The `# ...` comments of the block's `print(` lines: what the README says they print."""
+    return [line.split("# ", 1)[1].strip() for line in block.split("\n") if "print(" in line and "# " in line]
+
+
+def test_the_sessions_snippet_prints_what_its_comments_say() -> None:
+    block = next(b for b in python_blocks() if "device_client" in b)
+    out = run_block(block, {"__name__": "readme"})
+    assert out.strip().split("\n") == commented_output(block)
+    assert len(commented_output(block)) == 3

@@ -21,6 +21,7 @@ const work = join(suite, "dist/readme");
 const servers: Record<string, { readmeUrl: string; name: string }> = {
   "calculator-client": { readmeUrl: "ws://127.0.0.1:8000/", name: "calculator" },
   "streams-client": { readmeUrl: "ws://127.0.0.1:8001/", name: "streams" },
+  "device-client": { readmeUrl: "ws://127.0.0.1:8004/", name: "device" },
 };
 
 function tsBlocks(): string[] {
@@ -57,6 +58,7 @@ const printed = (out: string) => out.trimEnd().split("\n").map((line) => line.re
 const blocks = tsBlocks();
 const calculator = only(blocks, '"calculator-client"');
 const streams = only(blocks, "client.countdown(");
+const device = only(blocks, '"device-client"');
 const outputs: Record<string, string> = {};
 
 describe("README TypeScript snippets", () => {
@@ -66,6 +68,7 @@ describe("README TypeScript snippets", () => {
     mkdirSync(work, { recursive: true });
     const sources: Record<string, string> = {
       calculator: rewrite(calculator),
+      device: rewrite(device),
       // The streams snippet uses a connected `client`: give it one, and report how its
       // last call (cancelled through the AbortSignal) ends.
       streams: rewrite(
@@ -115,6 +118,12 @@ describe("README TypeScript snippets", () => {
     const out = printed(outputs.calculator!);
     assert.deepEqual(out, commentedOutput(calculator), "the output matches the README's comments");
     assert.deepEqual(out, ["3", "6", '1000 { kind: "DivisionByZero" }']);
+  });
+
+  test("the sessions snippet prints what its comments say", () => {
+    const out = printed(outputs.device!);
+    assert.deepEqual(out, commentedOutput(device), "the output matches the README's comments");
+    assert.equal(out.length, 3);
   });
 
   test("the streams snippet counts down and its sleep is cancelled by the AbortSignal", () => {
