@@ -170,12 +170,14 @@ mod tests {
     #[test]
     #[should_panic(expected = "two different types are named `Point` in the schema")]
     fn two_types_of_one_name_are_refused() {
+        #[allow(dead_code)]
         mod a {
             #[derive(schemars::JsonSchema)]
             pub struct Point {
                 pub x: i32,
             }
         }
+        #[allow(dead_code)]
         mod b {
             #[derive(schemars::JsonSchema)]
             pub struct Point {
