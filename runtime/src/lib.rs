@@ -39,7 +39,7 @@ pub use server::{shutdown_signal, BadProxy, Publisher, Server};
 /// The axum volley is built on, for routes on the standalone server and for mounting
 /// volley in an axum application ([`Server::router`]).
 pub use axum;
-pub use shared_state::apply_patch;
+pub use shared_state::{apply_patch, ConnectionState, Flush};
 pub use state::State;
 pub use streaming::Streaming;
 pub use tls::TlsConfig;

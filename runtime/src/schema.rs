@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::method::MethodDef;
 use crate::protocol::{Encoding, ErrorCode, Shape};
 
-pub use volley_schema::{ErrorDoc, MethodDoc, SchemaDocument, Side, StateDoc, TopicDoc, SCHEMA_VERSION};
+pub use volley_schema::{ErrorDoc, MethodDoc, SchemaDocument, Scope, Side, StateDoc, TopicDoc, SCHEMA_VERSION};
 
 /// Who the service is.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -43,11 +43,12 @@ pub(crate) fn topic<T: JsonSchema + ?Sized>(name: &str, description: &str, publi
     Described { doc, defs: g.take_definitions(true) }
 }
 
-/// The entry of a shared state holding `T`.
-pub(crate) fn state<T: JsonSchema>(name: &str, description: &str) -> Described<StateDoc> {
+/// The entry of a shared state holding `T`, one for the server or one per connection.
+pub(crate) fn state<T: JsonSchema>(name: &str, description: &str, scope: Scope) -> Described<StateDoc> {
     let mut g = generator();
     let schema = g.subschema_for::<T>().to_value();
-    Described { doc: StateDoc { name: name.into(), description: description.into(), schema }, defs: g.take_definitions(true) }
+    let doc = StateDoc { name: name.into(), description: description.into(), schema, scope };
+    Described { doc, defs: g.take_definitions(true) }
 }
 
 /// Turns a doc comment's lines into a description: common indentation removed, trimmed.

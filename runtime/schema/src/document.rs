@@ -110,6 +110,20 @@ pub struct StateDoc {
     /// Schema of the whole state document.
     #[serde(default)]
     pub schema: Value,
+    /// Whose document it is (version 2; `server` when absent).
+    #[serde(default)]
+    pub scope: Scope,
+}
+
+/// Whose document a shared state is (PROTOCOL.md section 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// One document for the whole server, the same for every subscriber.
+    #[default]
+    Server,
+    /// Each connection has its own document, set by the server for that connection.
+    Connection,
 }
 
 /// An error code the server may answer with.

@@ -103,6 +103,9 @@ pub(crate) enum Out {
     Refusal(Frame),
     /// A WebSocket ping (heartbeat).
     Ping,
+    /// Nothing to send: the sender is told once everything queued before it has been
+    /// written and flushed (dropped unanswered if the connection closes first).
+    Written(tokio::sync::oneshot::Sender<()>),
     /// Stop writing: send this close frame (if any), then close the socket.
     Close(Option<tokio_tungstenite::tungstenite::protocol::CloseFrame>),
 }
@@ -170,6 +173,8 @@ pub(crate) struct ConnShared {
     pub stale_states: Mutex<std::collections::BTreeSet<String>>,
     /// Notifications from the peer waiting for their handlers (the server side).
     pub inbound: crate::topics::inbound::InboundQueue,
+    /// This connection's own documents of the states declared per connection.
+    pub own_states: Mutex<std::collections::HashMap<String, crate::shared_state::OwnDoc>>,
 }
 
 impl ConnShared {
@@ -410,6 +415,7 @@ where
         subscriptions: Mutex::new(Default::default()),
         stale_states: Mutex::new(Default::default()),
         inbound: Mutex::new(None),
+        own_states: Mutex::new(Default::default()),
     });
     // Everything logged about the connection, its calls included (their spans open
     // inside the reader's), carries its id, remote address and encoding.

@@ -123,6 +123,8 @@ where
     let mut batch: VecDeque<Out> = VecDeque::new();
     let mut buf = Vec::new();
     let mut close_frame = None;
+    // Told once what was queued before them has been flushed to the socket.
+    let mut written = Vec::new();
     'outer: while conn.out.take_all(&mut batch).await {
         let mut n = 0;
         let mut waited = false;
@@ -152,6 +154,10 @@ where
                     }
                     continue;
                 }
+                Out::Written(tell) => {
+                    written.push(tell);
+                    continue;
+                }
                 Out::Frame(f) => f,
                 Out::Final(f, permit) => {
                     permits.extend(permit);
@@ -176,6 +182,9 @@ where
         }
         if sink.flush().await.is_err() {
             break;
+        }
+        for tell in written.drain(..) {
+            let _ = tell.send(());
         }
         crate::topics::after_flush(&conn);
         permits.clear();
@@ -228,7 +237,7 @@ fn message(encoding: Encoding, frame: &Frame, buf: &mut Vec<u8>) -> Message {
 fn out_size(out: &Out) -> usize {
     match out {
         Out::Frame(f) | Out::Final(f, _) | Out::Notification(f) | Out::Refusal(f) => size_hint(f),
-        Out::Ping | Out::Close(_) => 0,
+        Out::Ping | Out::Close(_) | Out::Written(_) => 0,
     }
 }
 

@@ -12,7 +12,8 @@ pub(crate) use hooks::Hooks;
 pub(crate) use not_found::AVAILABLE_LIMIT;
 
 use crate::method::{Method, MethodDef};
-use crate::schema::{self, Described, SchemaDocument, Side, StateDoc, TopicDoc};
+use crate::schema::{self, Described, SchemaDocument, Scope, Side, StateDoc, TopicDoc};
+use crate::shared_state::{ConnectionState, Flush};
 use crate::state::StateMap;
 use crate::topics::inbound::{self, NotifyHandler};
 use crate::topics::Topic;
@@ -36,6 +37,7 @@ pub struct Router {
     topics: Vec<Described<TopicDoc>>,
     notify_handlers: BTreeMap<String, NotifyHandler>,
     states: Vec<Described<StateDoc>>,
+    connection_states: BTreeMap<String, Flush>,
     info: schema::ServiceInfo,
 }
 
@@ -86,6 +88,7 @@ impl Router {
         self.topics.extend(other.topics);
         self.add_notify_handlers(other.notify_handlers);
         self.states.extend(other.states);
+        self.connection_states.extend(other.connection_states);
         self
     }
 
@@ -101,6 +104,7 @@ impl Router {
         this.topics.extend(other.topics);
         this.add_notify_handlers(other.notify_handlers);
         this.states.extend(other.states);
+        this.connection_states.extend(other.connection_states);
         this
     }
 
@@ -171,9 +175,26 @@ impl Router {
         }
     }
 
-    /// Declares a shared state and its type, for the schema.
+    /// Declares a shared state and its type, for the schema: one document for the whole
+    /// server, set with [`Publisher::set_state`](crate::Publisher::set_state), each
+    /// change sent at once to every subscriber.
     pub fn shared_state<T: schemars::JsonSchema>(mut self, name: &str, description: &str) -> Self {
-        self.states.push(schema::state::<T>(name, description));
+        self.states.push(schema::state::<T>(name, description, Scope::Server));
+        self
+    }
+
+    /// Declares a state each connection has its own document of (the schema says
+    /// `"scope": "connection"`), set from handlers with [`ConnectionState::set`] and
+    /// mirrored by a client that subscribes to it like any shared state. `flush` says
+    /// when changes are sent: each at once, coalesced to one patch per period, or only
+    /// on [`ConnectionState::flush`].
+    ///
+    /// # Panics
+    /// When a state of that name is already declared per connection.
+    pub fn connection_state<T: schemars::JsonSchema>(mut self, state: impl Into<ConnectionState<T>>, description: &str, flush: Flush) -> Self {
+        let state = state.into();
+        self.states.push(schema::state::<T>(state.name(), description, Scope::Connection));
+        assert!(self.connection_states.insert(state.name().to_owned(), flush).is_none(), "the state `{}` is declared twice", state.name());
         self
     }
 
@@ -207,6 +228,7 @@ impl Router {
             state: Arc::new(self.state),
             hooks: Hooks(self.hooks),
             notify_handlers: self.notify_handlers.into_iter().collect(),
+            connection_states: self.connection_states.into_iter().collect(),
             on_notify: None,
             shared_states: Default::default(),
             server: Default::default(),
@@ -229,6 +251,8 @@ pub(crate) struct Routes {
     pub hooks: Hooks,
     /// The handlers of notifications from the peer, by topic (the server side).
     pub notify_handlers: HashMap<String, NotifyHandler>,
+    /// The states each connection has its own document of, and when their changes go.
+    pub connection_states: HashMap<String, Flush>,
     /// Where notifications and state patches from the peer go (the client side).
     pub on_notify: Option<crate::topics::NotifySink>,
     /// The current documents of the shared states this side publishes.

@@ -118,9 +118,11 @@ impl Server {
                             // or applied twice between the snapshot and the subscription.
                             // Every subscribe sends the current document in full, a
                             // repeated one too: a client resynchronises by subscribing again.
+                            // (This connection's own states first, each under its own lock.)
+                            let shared: Vec<String> = p.states.into_iter().filter(|name| !crate::shared_state::subscribed(conn, name)).collect();
                             let docs = conn.routes.shared_states.docs.lock().unwrap();
                             let mut subs = conn.subscriptions.lock().unwrap();
-                            for name in p.states {
+                            for name in shared {
                                 if let Some(doc) = docs.get(&name) {
                                     crate::topics::enqueue_state(conn, &name, &crate::shared_state::replace_all(doc));
                                 }

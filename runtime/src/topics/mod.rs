@@ -149,7 +149,9 @@ pub(crate) fn after_flush(conn: &ConnShared) {
         if !stale.is_empty() {
             let docs = conn.routes.shared_states.docs.lock().unwrap();
             for name in stale {
-                if let Some(doc) = docs.get(&name) {
+                if let Some(replacement) = crate::shared_state::resend(conn, &name) {
+                    enqueue_state(conn, &name, &replacement);
+                } else if let Some(doc) = docs.get(&name) {
                     enqueue_state(conn, &name, &crate::shared_state::replace_all(doc));
                 }
             }

@@ -7,6 +7,7 @@
 mod common;
 
 mod auth;
+mod connection_state;
 mod hooks;
 mod http;
 mod limits;

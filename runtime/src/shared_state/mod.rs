@@ -9,6 +9,11 @@
 //!
 //! [`Publisher::set_state`]: crate::Publisher::set_state
 
+mod per_connection;
+
+pub use per_connection::{ConnectionState, Flush};
+pub(crate) use per_connection::{resend, subscribed, OwnDoc};
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 
