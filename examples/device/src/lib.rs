@@ -7,14 +7,16 @@
 //! - `device.properties`: each change of a property, with its old and new value;
 //! - commands as methods (`device.start`, `device.set_speed`, ...), answered at once,
 //!   with a warning when the device did less than it was asked;
-//! - `device.jog`: a notification clients send to nudge the position, fire and forget.
+//! - `device.jog`: a notification clients send to nudge the position, fire and forget;
+//! - `device.console`: a state each connection has its own document of (its jogs),
+//!   coalesced to at most one patch per 50 ms.
 //!
 //! `cargo run -p device` serves it on 127.0.0.1:8004.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use volley::{model, rpc, Context, Error, ErrorCode, Event, Publisher, Router, State, Topic};
+use volley::{model, rpc, ConnectionState, Context, Error, ErrorCode, Event, Flush, Publisher, Router, State, Topic};
 
 /// What the device does, as the `kind` and `context` of an event envelope.
 #[model]
@@ -104,6 +106,16 @@ pub struct Status {
     pub position: f64,
 }
 
+/// What one console did on its connection: its own document, no other console's.
+#[model]
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Console {
+    /// Jogs this console sent that moved the device.
+    pub jogs: u32,
+    /// Millimetres those jogs moved it, either way.
+    pub travelled: f64,
+}
+
 /// Why a command was refused.
 #[model]
 #[derive(Debug, PartialEq)]
@@ -132,6 +144,9 @@ pub const EMERGENCY: Topic<Event<Emergency>> = Topic::new("device.emergency");
 pub const PROPERTIES: Topic<PropertyChange> = Topic::new("device.properties");
 /// Nudges of the position, from clients.
 pub const JOG: Topic<Jog> = Topic::new("device.jog");
+
+/// Each console's own jogs.
+pub const CONSOLE: ConnectionState<Console> = ConnectionState::new("device.console");
 
 /// The fastest the device goes, in millimetres per second.
 pub const MAX_SPEED: f64 = 100.0;
@@ -267,7 +282,21 @@ async fn jog(ctx: Context, jog: Jog) -> Result<(), Error> {
         })
         .map_err(|e| Error::new(ErrorCode::PERMISSION_DENIED, e.to_string()))?;
     publish(&ctx, &PROPERTIES, &PropertyChange { property: Property::Position, previous, value: previous + jog.delta });
-    Ok(())
+    CONSOLE.update(&ctx, |c| {
+        c.jogs += 1;
+        c.travelled += jog.delta.abs();
+    })
+}
+
+/// This console's own state, sent to it now (when it mirrors `device.console`) rather
+/// than at the end of the 50 ms period. Answers, once it is written, the state as it
+/// was when sent: the console's mirror holds at least that (jogs handled meanwhile
+/// follow).
+#[rpc(name = "device.console_sync")]
+pub async fn console_sync(ctx: Context) -> Result<Console, Error> {
+    let now = CONSOLE.get(&ctx)?.unwrap_or_default();
+    CONSOLE.flush(&ctx).await?;
+    Ok(now)
 }
 
 /// The device's router, serving `device`.
@@ -280,10 +309,12 @@ pub fn router(device: Arc<Device>) -> Router {
         .rpc::<emergency_stop>()
         .rpc::<resume>()
         .rpc::<status>()
+        .rpc::<console_sync>()
         .topic(EVENTS, "Everything the device does, a heartbeat among it, as event envelopes.")
         .topic(EMERGENCY, "Emergency stops and resumes.")
         .topic(PROPERTIES, "Each change of a property.")
         .on_notify(JOG, "Nudges the position by `delta` millimetres.", jog)
+        .connection_state(CONSOLE, "This console's own jogs: how many moved the device, and how far.", Flush::Every(Duration::from_millis(50)))
         .with_state(device)
 }
 

@@ -30,6 +30,7 @@ async fn a_console_drives_the_device_and_watches_it() {
     let mut console = Client::connect(&url).await.unwrap();
     let mut rx = console.notifications().unwrap();
     console.subscribe(&["device.events", "device.properties"]).await.unwrap();
+    console.subscribe_states(&["device.console"]).await.unwrap();
 
     let status = device::start::call(&console, "ada".into()).await.unwrap();
     assert!(status.running);
@@ -73,4 +74,19 @@ async fn a_console_drives_the_device_and_watches_it() {
     }
     assert_eq!(moves, [2.0, 1.5]);
     assert_eq!(device::status::call(&console).await.unwrap().position, 1.5);
+
+    // This console's own state: its mirror is current once `console_sync` answers, and
+    // another console has a document of its own.
+    let own = device::console_sync::call(&console).await.unwrap();
+    assert_eq!((own.jogs, own.travelled), (2, 2.5));
+    let mut mirror = serde_json::Value::Null;
+    while let Ok(n) = rx.try_recv() {
+        if let Notification::State { name, patch } = n {
+            assert_eq!(name, "device.console");
+            volley::apply_patch(&mut mirror, &patch).unwrap();
+        }
+    }
+    assert_eq!(mirror, json!({"jogs": 2, "travelled": 2.5}));
+    let other = Client::connect(&url).await.unwrap();
+    assert_eq!(device::console_sync::call(&other).await.unwrap().jogs, 0);
 }

@@ -1,7 +1,8 @@
 """The device example's generated SDK against the running device server, in both
 encodings: event envelopes whose variant is a typed union, the emergency and property
 topics, a warning on a call, and notifications the client publishes (handled in order,
-the refused ones coming back as connection warnings that name the topic)."""
+the refused ones coming back as connection warnings that name the topic), and a state
+each connection has its own document of."""
 
 from __future__ import annotations
 
@@ -121,3 +122,22 @@ async def test_a_refused_jog_comes_back_as_a_warning_naming_the_topic(encoding: 
             assert warnings[2].data["errors"][0]["path"] == "delta"
             # The connection goes on.
             assert (await device.device.status()).halted is None
+
+
+async def test_each_console_mirrors_its_own_state(device: Client, encoding: str) -> None:
+    async with Client.connect(server_url("device"), encoding=encoding) as other:
+        async with device.states.device_console() as mine, other.states.device_console() as theirs:
+            for _ in range(3):
+                await device.topics.publish_device_jog(Jog(delta=2))
+
+            # `console_sync` answers once this console's state is written, so the
+            # mirror is current when it does.
+            async def synced() -> None:
+                while (await device.device.console_sync()).jogs < 3:
+                    await asyncio.sleep(0.01)
+
+            await asyncio.wait_for(synced(), 10)
+            assert mine.value is not None
+            assert (mine.value.jogs, mine.value.travelled) == (3, 6)
+            assert theirs.value is None, "the other console jogged nothing"
+            assert (await other.device.console_sync()).jogs == 0

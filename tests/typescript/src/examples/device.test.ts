@@ -1,12 +1,14 @@
 // The device example's generated SDK against the running device server, in both
 // encodings: event envelopes typed as unions by `kind`, the emergency and property
-// topics, a warning on a call, and notifications the client publishes (handled in
-// order, the refused ones coming back as warnings that name the topic).
+// topics, a warning on a call, notifications the client publishes (handled in order,
+// the refused ones coming back as warnings that name the topic), and a state each
+// connection has its own document of.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
   Client,
+  type Console,
   type DeviceEventEnvelope,
   type EmergencyEnvelope,
   type Encoding,
@@ -104,6 +106,27 @@ for (const encoding of ["json", "msgpack"] as Encoding[]) {
       // The connection goes on.
       assert.ok(!(await client.device.status()).halted);
       await sub.unsubscribe();
+    });
+
+    test("each console mirrors its own state", async () => {
+      const other = await Client.connect(url, { encoding: [encoding] });
+      const seen: Console[] = [];
+      const mine = await client.states.watch("device.console", (doc) => seen.push({ ...doc }));
+      const theirs = await other.states.watch("device.console", () => {});
+      const before = client.states.get("device.console")?.jogs ?? 0;
+      for (let i = 0; i < 3; i++) client.topics.publish("device.jog", { delta: 2 });
+      // `consoleSync` answers once this console's state is written, so the mirror is
+      // current when it does.
+      await eventually(async () => (await client.device.consoleSync()).jogs >= before + 3);
+      const doc = client.states.get("device.console")!;
+      assert.equal(doc.jogs, before + 3);
+      assert.ok(doc.travelled >= 6);
+      assert.ok(seen.length >= 1);
+      assert.equal(other.states.get("device.console"), undefined, "the other console jogged nothing");
+      assert.equal((await other.device.consoleSync()).jogs, 0);
+      await mine.unsubscribe();
+      await theirs.unsubscribe();
+      await other.close();
     });
   });
 }

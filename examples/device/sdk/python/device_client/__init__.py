@@ -15,6 +15,8 @@ from ._runtime.connection import Connection
 from ._runtime.errors import ErrorCode, VolleyConnectionError, VolleyError, VolleyWarning
 from ._runtime.frames import Metadata
 from ._runtime.reconnect import Backoff
+from ._runtime.patch import PatchError, apply_patch
+from ._runtime.state import SharedState
 from ._runtime.topics import Notification, Overflow, Subscription
 from .client import (
     Client,
@@ -24,6 +26,7 @@ from .client import (
 )
 from .types import (
     CommandError,
+    Console,
     DeviceEventEnvelope,
     DeviceEventEnvelopeVariant,
     DeviceEventEnvelopeVariantHeartbeat,
@@ -51,15 +54,19 @@ __all__ = [
     "Metadata",
     "Notification",
     "Overflow",
+    "PatchError",
     "Response",
+    "SharedState",
     "Subscription",
     "UnaryCall",
     "VolleyConnectionError",
     "VolleyError",
     "VolleyWarning",
+    "apply_patch",
     "DeviceSetSpeedError",
     "DeviceStartError",
     "CommandError",
+    "Console",
     "DeviceEventEnvelope",
     "DeviceEventEnvelopeVariant",
     "DeviceEventEnvelopeVariantHeartbeat",

@@ -14,11 +14,13 @@ from ._runtime.calls import CallOptions, Input, UnaryCall
 from ._runtime.connection import Connection
 from ._runtime.errors import VolleyError, VolleyWarning
 from ._runtime.reconnect import Backoff
+from ._runtime.state import DEFAULT_STATE_BUFFER, SharedState
 from ._runtime.topics import DEFAULT_TOPIC_BUFFER, Notification, Overflow, Subscription, notification, payload
 from ._runtime.topics import publish
 from ._runtime.values import decode_bytes, identity, list_of, map_of, optional, to_wire
 from .types import (
     CommandError,
+    Console,
     DeviceEventEnvelope,
     DeviceEventEnvelopeVariant,
     DeviceEventEnvelopeVariantHeartbeat,
@@ -77,6 +79,28 @@ class DeviceNamespace:
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+
+    def console_sync(self, *, options: CallOptions | None = None) -> UnaryCall[Console]:
+        """This console's own state, sent to it now (when it mirrors `device.console`) rather
+        than at the end of the 50 ms period. Answers, once it is written, the state as it
+        was when sent: the console's mirror holds at least that (jogs handled meanwhile
+        follow).
+
+        Calls `device.console_sync` (unary: one request, one answer).
+
+        Args:
+            options: Timeout, client metadata and stream window of this call.
+
+        Returns:
+            A `UnaryCall`: `await` it for the `Console` result, or
+            `await call.with_metadata()` for a `Response` with metadata and trailers.
+
+        Raises:
+            VolleyError: Any other failure, such as `DEADLINE_EXCEEDED` or `INVALID_PARAMS`;
+                `VolleyConnectionError` when the connection drops.
+        """
+        params: dict[str, Any] = {}
+        return self._c.unary("device.console_sync", params, options, Console.from_wire, None)
 
     def emergency_stop(
         self,
@@ -332,6 +356,45 @@ class Topics:
         """
         await publish(self._c, "device.jog", to_wire(payload))
 
+class States:
+    """The server's shared states (PROTOCOL.md section 11), as `client.states`.
+
+    Each shared state of the schema has a method answering a typed `SharedState`
+    mirror; `watch(name)` takes any name. Use a mirror as `async with` (it unsubscribes
+    at the end of the block): `.value` is the current document, `async for` yields a
+    snapshot per change.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def watch(self, name: str, *, buffer: int = DEFAULT_STATE_BUFFER) -> SharedState[Any]:
+        """Mirrors the shared state `name`, undecoded.
+
+        Args:
+            name: The state's name.
+            buffer: How many snapshots wait for a slow reader (the oldest go first).
+
+        Returns:
+            A `SharedState` of the document as it arrives (maps, lists, numbers...).
+        """
+        return SharedState(self._c, name, identity, buffer)
+
+    def device_console(self, *, buffer: int = DEFAULT_STATE_BUFFER) -> SharedState[Console]:
+        """This console's own jogs: how many moved the device, and how far.
+
+        Mirrors the shared state `device.console`, a `Console`.
+
+        Args:
+            buffer: How many snapshots wait for a slow reader (the oldest go first).
+
+        Returns:
+            A `SharedState`: `async with` it to subscribe (unsubscribing at the end of
+            the block); `.value` is the current document, `async for` yields a snapshot
+            per change and `await .wait_for(predicate)` waits for one.
+        """
+        return SharedState(self._c, "device.console", Console.from_wire, buffer)
+
 
 class _Connecting:
     """What `Client.connect` returns: await it for the client, or use it as
@@ -371,6 +434,8 @@ class Client:
         self._c = connection
         self.topics = Topics(connection)
         """The server's topics: `async with client.topics.<topic>() as sub:`."""
+        self.states = States(connection)
+        """The server's shared states: `async with client.states.<state>() as mirror:`."""
         self.device = DeviceNamespace(connection)
 
     @staticmethod

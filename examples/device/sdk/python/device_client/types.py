@@ -16,6 +16,7 @@ from ._runtime.values import to_wire
 
 __all__ = [
     "CommandError",
+    "Console",
     "DeviceEventEnvelope",
     "DeviceEventEnvelopeVariant",
     "DeviceEventEnvelopeVariantHeartbeat",
@@ -60,6 +61,35 @@ class CommandError:
         return cls(
             kind=d["kind"],
             reason=d["reason"],
+        )
+
+
+@dataclass(kw_only=True)
+class Console:
+    """What one console did on its connection: its own document, no other console's.
+
+    Attributes:
+        jogs: Jogs this console sent that moved the device. Constraints: minimum 0.
+        travelled: Millimetres those jogs moved it, either way.
+    """
+
+    jogs: int
+    travelled: float
+
+    def to_wire(self) -> Any:
+        """This value as it goes on the wire."""
+        d: dict[str, Any] = {}
+        d["jogs"] = self.jogs
+        d["travelled"] = self.travelled
+        return d
+
+    @classmethod
+    def from_wire(cls, v: Any) -> Console:
+        """Reads a value from the wire."""
+        d = v
+        return cls(
+            jogs=d["jogs"],
+            travelled=d["travelled"],
         )
 
 

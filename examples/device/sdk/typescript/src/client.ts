@@ -18,8 +18,13 @@ import {
   topics,
   TopicsApi,
 } from "./runtime/topics.js";
+import {
+  states,
+  StatesApi,
+} from "./runtime/state.js";
 import type {
   CommandError,
+  Console,
   DeviceEmergencyStopParams,
   DeviceEventEnvelope,
   DeviceResumeParams,
@@ -75,6 +80,10 @@ export interface ClientTopics {
 
 /** The document of each shared state. */
 export interface States {
+  /**
+   * This console's own jogs: how many moved the device, and how far.
+   */
+  "device.console": Console;
 }
 
 /**
@@ -94,11 +103,14 @@ export class Client {
   readonly #c: Connection;
   /** Topics: those the server notifies on, and those a client publishes. */
   readonly topics: TopicsApi<Topics, ClientTopics>;
+  /** Shared states the server mirrors. */
+  readonly states: StatesApi<States>;
   readonly device: DeviceNamespace;
 
   private constructor(connection: Connection) {
     this.#c = connection;
     this.topics = new TopicsApi<Topics, ClientTopics>(connection);
+    this.states = new StatesApi<States>(connection);
     this.device = new DeviceNamespace(connection);
   }
 
@@ -107,7 +119,7 @@ export class Client {
    * `ws://127.0.0.1:8080/`. Fails with a `ConnectionError` if it cannot be reached.
    */
   static async connect(url: string, options: ConnectOptions<ClientHandlers> = {}): Promise<Client> {
-    return new Client(await Connection.open(url, options, [topics, ]));
+    return new Client(await Connection.open(url, options, [topics, states]));
   }
 
   /** The underlying connection, for untyped calls and its state. */
@@ -128,6 +140,16 @@ export class DeviceNamespace {
   /** @internal */
   constructor(connection: Connection) {
     this.#c = connection;
+  }
+
+  /**
+   * This console's own state, sent to it now (when it mirrors `device.console`) rather
+   * than at the end of the 50 ms period. Answers, once it is written, the state as it
+   * was when sent: the console's mirror holds at least that (jogs handled meanwhile
+   * follow).
+   */
+  consoleSync(options: CallOptions = {}): Promise<Console> {
+    return this.#c.unary<Console>("device.console_sync", {}, options);
   }
 
   /**

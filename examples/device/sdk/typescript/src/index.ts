@@ -15,3 +15,5 @@ export type { ReconnectOptions } from "./runtime/reconnect.js";
 export type { WebSocketConstructor, WebSocketLike } from "./runtime/socket.js";
 export type { Subscription } from "./runtime/subscriptions.js";
 export { TopicsApi } from "./runtime/topics.js";
+export { applyPatch } from "./runtime/patch.js";
+export { StatesApi } from "./runtime/state.js";

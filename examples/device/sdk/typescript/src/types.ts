@@ -15,6 +15,21 @@ export interface CommandError {
 }
 
 /**
+ * What one console did on its connection: its own document, no other console's.
+ */
+export interface Console {
+  /**
+   * Jogs this console sent that moved the device.
+   * Constraints: minimum 0.
+   */
+  jogs: number;
+  /**
+   * Millimetres those jogs moved it, either way.
+   */
+  travelled: number;
+}
+
+/**
  * An event, with when it happened (`when`, UTC, RFC 3339) and a monotonic index (`index`, nanoseconds, strictly increasing).
  */
 export type DeviceEventEnvelope = { when: string; index: WideInt } & ({ kind: "heartbeat"; context: { uptime_ms: WideInt; running: boolean } } | { kind: "started"; context: { by: string } } | { kind: "stopped"; context: { by: string } });
