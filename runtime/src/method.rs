@@ -81,6 +81,9 @@ pub struct MethodDef {
     pub(crate) shape: Shape,
     pub(crate) schemas: SchemaFn,
     pub(crate) handler: Arc<Handler>,
+    /// Set for a sequential method: the group whose calls, on one connection, run one
+    /// at a time in arrival order (a router's methods share one).
+    pub(crate) sequence: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for MethodDef {
@@ -111,6 +114,30 @@ impl MethodDef {
     }
 
     /// The same method under `prefix.` (used when mounting a router under a prefix).
+    /// Makes the method sequential: one connection's calls to it run one after another,
+    /// in the order they arrived, each starting once the one before has finished
+    /// (hat.juggler's `parallel_requests=False`). Calls on other connections, and to
+    /// other methods, are not held up.
+    ///
+    /// ```
+    /// # use volley::{rpc, Router, Method};
+    /// /// Appends to this connection's log.
+    /// #[rpc]
+    /// async fn append(line: String) -> usize { line.len() }
+    ///
+    /// let router = Router::new().method(append::definition().sequential());
+    /// assert!(router.schema().methods.iter().any(|m| m.name == "append" && m.sequential));
+    /// ```
+    pub fn sequential(self) -> Self {
+        let group = Arc::from(self.name.as_str());
+        self.in_sequence(group)
+    }
+
+    pub(crate) fn in_sequence(mut self, group: Arc<str>) -> Self {
+        self.sequence = Some(group);
+        self
+    }
+
     pub(crate) fn prefixed(mut self, prefix: &str) -> Self {
         self.name = format!("{prefix}.{}", self.name);
         self
@@ -130,6 +157,7 @@ impl MethodDef {
             input: s.input.map(Schema::to_value),
             output: s.output.map(Schema::to_value),
             error: s.error.map(Schema::to_value),
+            sequential: self.sequence.is_some(),
         }
     }
 }
@@ -189,6 +217,7 @@ where
             Ok(p) => run(ctx, p, inbox),
             Err(e) => Box::pin(std::future::ready(Outcome::Error(e))),
         }),
+        sequence: None,
     }
 }
 

@@ -131,6 +131,7 @@ fn introspect_doc(g: &mut SchemaGenerator) -> MethodDoc {
         input: None,
         output: None,
         error: None,
+        sequential: false,
     }
 }
 
@@ -161,6 +162,7 @@ fn subscribe_doc(g: &mut SchemaGenerator, name: &str, description: &str) -> Meth
         input: None,
         output: None,
         error: None,
+        sequential: false,
     }
 }
 

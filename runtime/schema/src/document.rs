@@ -75,6 +75,10 @@ pub struct MethodDoc {
     /// Schema of `data` in `APPLICATION` errors.
     #[serde(default)]
     pub error: Option<Value>,
+    /// True when one connection's calls to it run one at a time, in the order they
+    /// arrived (version 2; absent means false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sequential: bool,
 }
 
 /// A notification topic.
@@ -178,6 +182,7 @@ mod tests {
                 result: None,
                 input: Some(serde_json::json!({"type": "integer"})),
                 output: Some(serde_json::json!({"type": "string"})),
+                sequential: true,
                 error: None,
             }],
             topics: vec![TopicDoc { name: "t".into(), description: String::new(), payload: Value::Null, publisher: Side::Client }],

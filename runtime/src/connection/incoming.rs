@@ -96,11 +96,56 @@ pub(super) fn accept(conn: &Arc<ConnShared>, frame: Frame) {
         let _ = conn.out.send(Out::Frame(Frame::Warning { id, warning }));
     }
     let ctx = Context(call);
+    // A sequential method's call waits for the one accepted before it in its group;
+    // taken here, in the reader, so the order is the order of arrival.
+    let turn = def.sequence.as_ref().map(|group| {
+        let (done, mine) = tokio::sync::oneshot::channel();
+        let before = conn.sequences.lock().unwrap().insert(group.clone(), mine);
+        Turn { before, done: Some(done) }
+    });
     let conn = conn.clone();
     crate::metrics::call_started(label);
     // A child of the connection's span (this runs in its reader).
     let span = tracing::info_span!("call", method = %def.name, id, shape = shape.as_str());
-    tokio::spawn(tracing::Instrument::instrument(run(conn, def.clone(), ctx, params, held, inbox, credit, permit), span));
+    tokio::spawn(tracing::Instrument::instrument(run(conn, def.clone(), ctx, params, held, inbox, credit, permit, turn), span));
+}
+
+/// A sequential call's place in its group: the end of the call before it, and its own
+/// end to tell the next (sent when the call is over, however it ended).
+struct Turn {
+    before: Option<tokio::sync::oneshot::Receiver<()>>,
+    done: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Turn {
+    /// Waits until the call before has finished (or was dropped).
+    /// Not taken until it has finished: a call that gives up while waiting passes the
+    /// wait on to the next (see `drop`).
+    async fn wait(&mut self) {
+        if let Some(before) = self.before.as_mut() {
+            let _ = before.await;
+            self.before = None;
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let Some(done) = self.done.take() else { return };
+        match self.before.take() {
+            // Ended (cancelled, say) before its turn came: the next call still waits for
+            // the one before this one.
+            Some(before) => {
+                tokio::spawn(async move {
+                    let _ = before.await;
+                    let _ = done.send(());
+                });
+            }
+            None => {
+                let _ = done.send(());
+            }
+        }
+    }
 }
 
 /// Client metadata a caller may send (PROTOCOL.md section 6): at most
@@ -174,6 +219,7 @@ async fn run(
     inbox: Option<Inbox>,
     credit: Option<Arc<Semaphore>>,
     permit: OwnedSemaphorePermit,
+    mut turn: Option<Turn>,
 ) {
     let id = ctx.call_id();
     let held = Held(&conn.held, held);
@@ -190,6 +236,14 @@ async fn run(
     tokio::pin!(sleep);
 
     let result = async {
+        if let Some(turn) = turn.as_mut() {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Step::Cancelled,
+                _ = &mut sleep => return Step::Deadline,
+                _ = turn.wait() => {}
+            }
+        }
         let _running = tokio::select! {
             biased;
             _ = cancel.cancelled() => return Step::Cancelled,

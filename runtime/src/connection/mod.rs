@@ -173,6 +173,9 @@ pub(crate) struct ConnShared {
     pub stale_states: Mutex<std::collections::BTreeSet<String>>,
     /// Notifications from the peer waiting for their handlers (the server side).
     pub inbound: crate::topics::inbound::InboundQueue,
+    /// For each group of sequential methods, the end of the last call accepted in it:
+    /// the next call starts once that one is done.
+    pub sequences: Mutex<std::collections::HashMap<Arc<str>, tokio::sync::oneshot::Receiver<()>>>,
     /// This connection's own documents of the states declared per connection.
     pub own_states: Mutex<std::collections::HashMap<String, crate::shared_state::OwnDoc>>,
 }
@@ -416,6 +419,7 @@ where
         stale_states: Mutex::new(Default::default()),
         inbound: Mutex::new(None),
         own_states: Mutex::new(Default::default()),
+        sequences: Mutex::new(Default::default()),
     });
     // Everything logged about the connection, its calls included (their spans open
     // inside the reader's), carries its id, remote address and encoding.

@@ -73,6 +73,33 @@ impl Router {
         self
     }
 
+    /// Makes every method registered so far sequential, as one group: one connection's
+    /// calls to any of them run one at a time, in the order they arrived (see
+    /// [`MethodDef::sequential`]). Methods added afterwards, and other routers' methods
+    /// merged or nested in, keep running concurrently.
+    ///
+    /// ```
+    /// # use volley::{rpc, Router};
+    /// /// Deposits into this connection's account.
+    /// #[rpc]
+    /// async fn deposit(amount: u64) -> u64 { amount }
+    /// /// Withdraws from it.
+    /// #[rpc]
+    /// async fn withdraw(amount: u64) -> u64 { amount }
+    ///
+    /// let account = Router::new().rpc::<deposit>().rpc::<withdraw>().sequential();
+    /// let app = Router::new().nest("account", account);
+    /// assert!(app.schema().methods.iter().filter(|m| m.name.starts_with("account.")).all(|m| m.sequential));
+    /// ```
+    pub fn sequential(mut self) -> Self {
+        static GROUPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let group: Arc<str> = Arc::from(format!("router#{}", GROUPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+        for def in self.methods.values_mut() {
+            *def = Arc::new(Arc::unwrap_or_clone(def.clone()).in_sequence(group.clone()));
+        }
+        self
+    }
+
     /// Mounts every method of `other` under `prefix.` (its state and hooks come along).
     pub fn nest(mut self, prefix: &str, other: Router) -> Self {
         let prefix = prefix.trim_end_matches('.');

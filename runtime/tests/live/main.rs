@@ -15,6 +15,7 @@ mod macros;
 mod notifications;
 mod panics;
 mod proxies;
+mod sequential;
 mod shared_state;
 mod streams;
 mod tls;
