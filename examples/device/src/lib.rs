@@ -6,7 +6,8 @@
 //! - `device.emergency`: emergency stops and resumes, on a topic of their own;
 //! - `device.properties`: each change of a property, with its old and new value;
 //! - commands as methods (`device.start`, `device.set_speed`, ...), answered at once,
-//!   with a warning when the device did less than it was asked;
+//!   with a warning when the device did less than it was asked; `device.move_by` is
+//!   sequential: one console's moves happen one after another, in the order sent;
 //! - `device.jog`: a notification clients send to nudge the position, fire and forget;
 //! - `device.console`: a state each connection has its own document of (its jogs),
 //!   coalesced to at most one patch per 50 ms.
@@ -16,7 +17,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use volley::{model, rpc, ConnectionState, Context, Error, ErrorCode, Event, Flush, Publisher, Router, State, Topic};
+use volley::{model, rpc, ConnectionState, Context, Error, ErrorCode, Event, Flush, Method, Publisher, Router, State, Topic};
 
 /// What the device does, as the `kind` and `context` of an event envelope.
 #[model]
@@ -261,6 +262,27 @@ pub async fn resume(ctx: Context, device: State<Arc<Device>>, by: String) -> Sta
     device.status()
 }
 
+/// Moves the position by `delta` millimetres once the device has settled for
+/// `settle_ms`, and answers the position after the move. Sequential: one console's
+/// moves happen one after another, in the order it sent them, however long each
+/// settles, so each answer is the position right after its own move.
+#[rpc(name = "device.move_by")]
+pub async fn move_by(
+    ctx: Context,
+    device: State<Arc<Device>>,
+    #[validate(range(min = -10.0, max = 10.0))] delta: f64,
+    #[validate(range(max = 1000))] settle_ms: u64,
+) -> Result<f64, CommandError> {
+    tokio::time::sleep(Duration::from_millis(settle_ms)).await;
+    let (previous, value) = device.moving(|s| {
+        let previous = s.position;
+        s.position += delta;
+        (previous, s.position)
+    })?;
+    publish(&ctx, &PROPERTIES, &PropertyChange { property: Property::Position, previous, value });
+    Ok(value)
+}
+
 /// The device's status.
 #[rpc(name = "device.status")]
 pub async fn status(device: State<Arc<Device>>) -> Status {
@@ -310,6 +332,7 @@ pub fn router(device: Arc<Device>) -> Router {
         .rpc::<resume>()
         .rpc::<status>()
         .rpc::<console_sync>()
+        .method(move_by::definition().sequential())
         .topic(EVENTS, "Everything the device does, a heartbeat among it, as event envelopes.")
         .topic(EMERGENCY, "Emergency stops and resumes.")
         .topic(PROPERTIES, "Each change of a property.")

@@ -141,3 +141,15 @@ async def test_each_console_mirrors_its_own_state(device: Client, encoding: str)
             assert (mine.value.jogs, mine.value.travelled) == (3, 6)
             assert theirs.value is None, "the other console jogged nothing"
             assert (await other.device.console_sync()).jogs == 0
+
+
+async def test_one_consoles_moves_happen_in_the_order_sent(device: Client) -> None:
+    """`device.move_by` is sequential: the first move settles longest, and only running
+    in order makes each answer the position right after its own move."""
+    start = (await device.device.status()).position
+    after = await asyncio.gather(
+        device.device.move_by(delta=1, settle_ms=40),
+        device.device.move_by(delta=2, settle_ms=0),
+        device.device.move_by(delta=3, settle_ms=0),
+    )
+    assert [p - start for p in after] == [1, 3, 6]

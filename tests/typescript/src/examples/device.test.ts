@@ -83,6 +83,18 @@ for (const encoding of ["json", "msgpack"] as Encoding[]) {
       await sub.unsubscribe();
     });
 
+    test("one console's moves happen in the order sent (a sequential method)", async () => {
+      const start = (await client.device.status()).position;
+      // The first settles longest: only running in order makes each answer the
+      // position right after its own move.
+      const after = await Promise.all([
+        client.device.moveBy({ delta: 1, settle_ms: 40 }),
+        client.device.moveBy({ delta: 2, settle_ms: 0 }),
+        client.device.moveBy({ delta: 3, settle_ms: 0 }),
+      ]);
+      assert.deepEqual(after.map((p) => p - start), [1, 3, 6]);
+    });
+
     test("a jog the device refuses comes back as a warning naming the topic", async () => {
       const emergencies: EmergencyEnvelope[] = [];
       const sub = await client.topics.subscribe("device.emergency", (e) => emergencies.push(e));

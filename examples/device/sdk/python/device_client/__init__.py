@@ -21,6 +21,7 @@ from ._runtime.topics import Notification, Overflow, Subscription
 from .client import (
     Client,
     ClientHandlers,
+    DeviceMoveByError,
     DeviceSetSpeedError,
     DeviceStartError,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "VolleyError",
     "VolleyWarning",
     "apply_patch",
+    "DeviceMoveByError",
     "DeviceSetSpeedError",
     "DeviceStartError",
     "CommandError",

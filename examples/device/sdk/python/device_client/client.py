@@ -41,6 +41,7 @@ from .types import (
 __all__ = [
     "Client",
     "ClientHandlers",
+    "DeviceMoveByError",
     "DeviceSetSpeedError",
     "DeviceStartError",
 ]
@@ -54,6 +55,15 @@ class ClientHandlers(Protocol):
     are async generators (`async def` with `yield`). Raise `VolleyError` to answer with
     an error.
     """
+
+
+class DeviceMoveByError(VolleyError):
+    """The `APPLICATION` error (code 1000) of `device.move_by`: `data` is a `CommandError`."""
+
+    data: CommandError
+
+    def __init__(self, error: VolleyError) -> None:
+        super().__init__(error.code, error.message, CommandError.from_wire(error.data), error.trailers, error.method)
 
 
 class DeviceSetSpeedError(VolleyError):
@@ -131,6 +141,39 @@ class DeviceNamespace:
         params["reason"] = reason
         params["by"] = by
         return self._c.unary("device.emergency_stop", params, options, Status.from_wire, None)
+
+    def move_by(
+        self,
+        *,
+        delta: float,
+        settle_ms: int,
+        options: CallOptions | None = None,
+    ) -> UnaryCall[float]:
+        """Moves the position by `delta` millimetres once the device has settled for
+        `settle_ms`, and answers the position after the move. Sequential: one console's
+        moves happen one after another, in the order it sent them, however long each
+        settles, so each answer is the position right after its own move.
+
+        Calls `device.move_by` (unary: one request, one answer).
+
+        Args:
+            delta: Constraints: minimum -10.0, maximum 10.0.
+            settle_ms: Constraints: minimum 0, maximum 1000.
+            options: Timeout, client metadata and stream window of this call.
+
+        Returns:
+            A `UnaryCall`: `await` it for the `float` result, or
+            `await call.with_metadata()` for a `Response` with metadata and trailers.
+
+        Raises:
+            DeviceMoveByError: The method's own error (code 1000); `data` is a `CommandError`.
+            VolleyError: Any other failure, such as `DEADLINE_EXCEEDED` or `INVALID_PARAMS`;
+                `VolleyConnectionError` when the connection drops.
+        """
+        params: dict[str, Any] = {}
+        params["delta"] = delta
+        params["settle_ms"] = settle_ms
+        return self._c.unary("device.move_by", params, options, identity, DeviceMoveByError)
 
     def resume(self, *, by: str, options: CallOptions | None = None) -> UnaryCall[Status]:
         """Ends an emergency. Resuming a device that is not halted changes nothing.

@@ -27,6 +27,7 @@ import type {
   Console,
   DeviceEmergencyStopParams,
   DeviceEventEnvelope,
+  DeviceMoveByParams,
   DeviceResumeParams,
   DeviceSetSpeedParams,
   DeviceStartParams,
@@ -50,6 +51,7 @@ export const handlerKinds: Record<string, MethodKind> = {
 
 /** The `data` type of each method's `APPLICATION` errors. */
 export interface MethodErrors {
+  "device.move_by": CommandError;
   "device.set_speed": CommandError;
   "device.start": CommandError;
 }
@@ -158,6 +160,18 @@ export class DeviceNamespace {
    */
   emergencyStop(params: DeviceEmergencyStopParams, options: CallOptions = {}): Promise<Status> {
     return this.#c.unary<Status>("device.emergency_stop", params, options);
+  }
+
+  /**
+   * Moves the position by `delta` millimetres once the device has settled for
+   * `settle_ms`, and answers the position after the move. Sequential: one console's
+   * moves happen one after another, in the order it sent them, however long each
+   * settles, so each answer is the position right after its own move.
+   *
+   * @throws {VolleyError} code `APPLICATION` (1000) with typed `data`; narrow it with `isMethodError(err, "device.move_by")`.
+   */
+  moveBy(params: DeviceMoveByParams, options: CallOptions = {}): Promise<number> {
+    return this.#c.unary<number>("device.move_by", params, options);
   }
 
   /**

@@ -111,6 +111,20 @@ export interface DeviceEmergencyStopParams {
 }
 
 /**
+ * The parameters of `device.move_by`.
+ */
+export interface DeviceMoveByParams {
+  /**
+   * Constraints: minimum -10.0, maximum 10.0.
+   */
+  delta: number;
+  /**
+   * Constraints: minimum 0, maximum 1000.
+   */
+  settle_ms: number;
+}
+
+/**
  * The parameters of `device.resume`.
  */
 export interface DeviceResumeParams {
