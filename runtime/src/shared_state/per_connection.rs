@@ -91,11 +91,44 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> ConnectionState<T> {
     /// Fails when the state is not declared per connection on the router, when the
     /// value does not serialize, or when the connection has closed.
     pub fn set(&self, on: &impl AsPeer, value: &T) -> Result<(), Error> {
-        let value = serde_json::to_value(value).map_err(|e| Error::internal(format!("state `{}` does not serialize: {e}", self.name)))?;
+        let value = self.to_json(value)?;
+        self.change(on, |_| Ok((value, ())))
+    }
+
+    /// Changes this connection's document in place (starting from `T::default()` when
+    /// it has none yet) and returns what `f` returns. Atomic: two updates of one
+    /// connection's document never lose either's change. `f` runs under the lock of
+    /// the connection's states, so it must not use them itself.
+    pub fn update<R>(&self, on: &impl AsPeer, f: impl FnOnce(&mut T) -> R) -> Result<R, Error>
+    where
+        T: Default,
+    {
+        self.change(on, |current| {
+            let mut value = current.map(|v| self.from_json(v)).transpose()?.unwrap_or_default();
+            let r = f(&mut value);
+            Ok((self.to_json(&value)?, r))
+        })
+    }
+
+    fn to_json(&self, value: &T) -> Result<Value, Error> {
+        serde_json::to_value(value).map_err(|e| Error::internal(format!("state `{}` does not serialize: {e}", self.name)))
+    }
+
+    fn from_json(&self, value: &Value) -> Result<T, Error> {
+        T::deserialize(value).map_err(|e| Error::internal(format!("state `{}` does not read back: {e}", self.name)))
+    }
+
+    /// Replaces the document with what `f` makes of the current one, under one lock,
+    /// and sends the change as the state's [`Flush`] says.
+    fn change<R>(&self, on: &impl AsPeer, f: impl FnOnce(Option<&Value>) -> Result<(Value, R), Error>) -> Result<R, Error> {
         let conn = &on.as_peer().0;
         let flush = declared(conn, &self.name)?;
         let mut docs = conn.own_states.lock().unwrap();
-        let doc = docs.entry(self.name.to_string()).or_insert(OwnDoc { current: Value::Null, sent: None, armed: false });
+        let (value, r) = f(docs.get(self.name.as_ref()).map(|d| &d.current))?;
+        if !docs.contains_key(self.name.as_ref()) {
+            docs.insert(self.name.to_string(), OwnDoc { current: Value::Null, sent: None, armed: false });
+        }
+        let doc = docs.get_mut(self.name.as_ref()).expect("just inserted");
         doc.current = value;
         match flush {
             Flush::Immediate => send(conn, &self.name, doc),
@@ -117,18 +150,6 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> ConnectionState<T> {
             }
             Flush::Every(_) | Flush::Manual => {}
         }
-        Ok(())
-    }
-
-    /// Changes this connection's document in place (starting from `T::default()` when
-    /// it has none yet) and returns what `f` returns.
-    pub fn update<R>(&self, on: &impl AsPeer, f: impl FnOnce(&mut T) -> R) -> Result<R, Error>
-    where
-        T: Default,
-    {
-        let mut value = self.get(on)?.unwrap_or_default();
-        let r = f(&mut value);
-        self.set(on, &value)?;
         Ok(r)
     }
 
@@ -137,10 +158,7 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> ConnectionState<T> {
         let conn = &on.as_peer().0;
         declared(conn, &self.name)?;
         let docs = conn.own_states.lock().unwrap();
-        docs.get(self.name.as_ref())
-            .map(|d| serde_json::from_value(d.current.clone()))
-            .transpose()
-            .map_err(|e| Error::internal(format!("state `{}` does not read back: {e}", self.name)))
+        docs.get(self.name.as_ref()).map(|d| self.from_json(&d.current)).transpose()
     }
 
     /// Sends what changed now, whatever the state's [`Flush`], and resolves once the

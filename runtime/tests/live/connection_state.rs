@@ -32,6 +32,18 @@ async fn count(ctx: Context, state: String, n: u32) -> Result<u32, Error> {
     Ok(state.get(&ctx)?.unwrap_or(0))
 }
 
+/// Adds 1 to the manual state `n` times from each of four threads at once; answers the
+/// total.
+#[rpc]
+async fn bump_from_threads(ctx: Context, n: u32) -> Result<u32, Error> {
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| (0..n).try_for_each(|_| MANUAL.update(&ctx, |v| *v += 1)));
+        }
+    });
+    Ok(MANUAL.get(&ctx)?.unwrap_or(0))
+}
+
 /// Sends the manual state's changes; answers once they are written.
 #[rpc]
 async fn commit(ctx: Context) -> Result<bool, Error> {
@@ -51,6 +63,7 @@ fn router(kept: Kept) -> Router {
         .with_state(kept)
         .rpc::<count>()
         .rpc::<commit>()
+        .rpc::<bump_from_threads>()
         .rpc::<remember>()
         .connection_state(NOW, "Sent at once.", Flush::Immediate)
         .connection_state(COALESCED, "At most one patch per 50 ms.", Flush::Every(Duration::from_millis(50)))
@@ -132,6 +145,13 @@ async fn a_manual_state_is_sent_only_on_flush_which_waits_for_the_write() {
     // Nothing changed since: a second flush sends nothing.
     assert!(client.call::<bool>("commit", &json!({})).await.unwrap());
     assert!(patches(&mut rx, "manual").is_empty());
+}
+
+#[tokio::test]
+async fn updates_from_many_threads_lose_nothing() {
+    let addr = common::serve(router(Kept::default())).await;
+    let client = Client::connect(&common::url(addr)).await.unwrap();
+    assert_eq!(client.call::<u32>("bump_from_threads", &json!({"n": 500})).await.unwrap(), 2000);
 }
 
 #[tokio::test]
