@@ -7,6 +7,7 @@ mod connection;
 mod context;
 mod error;
 mod from_context;
+pub mod machine;
 mod method;
 pub mod metrics;
 pub mod protocol;

@@ -51,9 +51,9 @@ pub(crate) enum Outcome {
 }
 
 /// A handler's outcome, once its future completes.
-type BoxedOutcome = Pin<Box<dyn Future<Output = Outcome> + Send>>;
+pub(crate) type BoxedOutcome = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
-type Handler = dyn Fn(Context, Payload, Option<Inbox>) -> BoxedOutcome + Send + Sync;
+pub(crate) type Handler = dyn Fn(Context, Payload, Option<Inbox>) -> BoxedOutcome + Send + Sync;
 
 /// Computes a method's schemas.
 pub(crate) type SchemaFn = Arc<dyn Fn(&mut SchemaGenerator) -> MethodSchemas + Send + Sync>;
@@ -131,6 +131,27 @@ impl MethodDef {
     pub fn sequential(self) -> Self {
         let group = Arc::from(self.name.as_str());
         self.in_sequence(group)
+    }
+
+    /// A method served by a handler that decodes its own params, and is described
+    /// elsewhere in the schema than among the methods (a machine's events).
+    pub(crate) fn erased(name: String, shape: Shape, handler: Arc<Handler>) -> Self {
+        MethodDef {
+            name,
+            metric_label: metrics::SharedString::const_str(""),
+            docs: "",
+            deprecated: None,
+            shape,
+            schemas: Arc::new(|_| MethodSchemas {
+                params: Schema::default(),
+                result: None,
+                input: None,
+                output: None,
+                error: None,
+            }),
+            handler,
+            sequence: None,
+        }
     }
 
     pub(crate) fn in_sequence(mut self, group: Arc<str>) -> Self {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::method::MethodDef;
 use crate::protocol::{Encoding, ErrorCode, Shape};
 
-pub use volley_schema::{ErrorDoc, MethodDoc, SchemaDocument, Scope, Side, StateDoc, TopicDoc, SCHEMA_VERSION};
+pub use volley_schema::{ErrorDoc, EventDoc, MachineDoc, MachineStateDoc, MethodDoc, SchemaDocument, Scope, Side, StateDoc, TopicDoc, SCHEMA_VERSION};
 
 /// Who the service is.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -70,6 +70,7 @@ pub(crate) fn build<'a>(
     client_methods: impl Iterator<Item = &'a MethodDef>,
     topics: &[Described<TopicDoc>],
     states: &[Described<StateDoc>],
+    machines: &[Described<MachineDoc>],
 ) -> SchemaDocument {
     let mut g = generator();
     let mut docs: Vec<MethodDoc> = methods.map(|m| m.describe(&mut g)).collect();
@@ -79,7 +80,11 @@ pub(crate) fn build<'a>(
     docs.push(subscribe_doc(&mut g, "volley.unsubscribe", "Stops notifications for topics and state patches for shared states."));
     docs.sort_by(|a, b| (a.side == Side::Client, &a.name).cmp(&(b.side == Side::Client, &b.name)));
     let mut defs = g.take_definitions(true);
-    for extra in topics.iter().map(|t| &t.defs).chain(states.iter().map(|s| &s.defs)) {
+    if !machines.is_empty() {
+        docs.push(machine_doc());
+        docs.sort_by(|a, b| (a.side == Side::Client, &a.name).cmp(&(b.side == Side::Client, &b.name)));
+    }
+    for extra in topics.iter().map(|t| &t.defs).chain(states.iter().map(|s| &s.defs)).chain(machines.iter().map(|m| &m.defs)) {
         merge_defs(&mut defs, extra);
     }
     SchemaDocument {
@@ -91,6 +96,7 @@ pub(crate) fn build<'a>(
         methods: docs,
         topics: topics.iter().map(|t| t.doc.clone()).collect(),
         states: states.iter().map(|s| s.doc.clone()).collect(),
+        machines: machines.iter().map(|m| m.doc.clone()).collect(),
         errors: ErrorCode::ALL
             .iter()
             .map(|(c, n, d)| ErrorDoc { code: c.0, name: (*n).to_owned(), description: (*d).to_owned() })
@@ -128,6 +134,27 @@ fn introspect_doc(g: &mut SchemaGenerator) -> MethodDoc {
         kind: Shape::Unary,
         params: serde_json::json!({"type": "object", "properties": {}}),
         result: Some(g.subschema_for::<serde_json::Value>().to_value()),
+        input: None,
+        output: None,
+        error: None,
+        sequential: false,
+    }
+}
+
+/// `volley.machine`, listed when the service has machines.
+fn machine_doc() -> MethodDoc {
+    MethodDoc {
+        name: "volley.machine".into(),
+        description: "Where this connection's session of a machine is: its state and that state's events.".into(),
+        deprecated: None,
+        side: Side::Server,
+        kind: Shape::Unary,
+        params: serde_json::json!({"type": "object", "properties": {"machine": {"type": "string"}}, "required": ["machine"]}),
+        result: Some(serde_json::json!({
+            "type": "object",
+            "properties": {"state": {"type": "string"}, "events": {"type": "array", "items": {"type": "string"}}},
+            "required": ["state", "events"]
+        })),
         input: None,
         output: None,
         error: None,
@@ -188,7 +215,7 @@ mod tests {
             }
         }
         let topics = [topic::<a::Point>("a", "", Side::Server), topic::<b::Point>("b", "", Side::Server)];
-        build(&ServiceInfo::default(), std::iter::empty(), std::iter::empty(), &topics, &[]);
+        build(&ServiceInfo::default(), std::iter::empty(), std::iter::empty(), &topics, &[], &[]);
     }
 
     #[test]
@@ -199,7 +226,7 @@ mod tests {
         }
         let _ = Point { x: 0 }.x;
         let topics = [topic::<Point>("a", "", Side::Server), topic::<Point>("b", "", Side::Server)];
-        let doc = build(&ServiceInfo::default(), std::iter::empty(), std::iter::empty(), &topics, &[]);
+        let doc = build(&ServiceInfo::default(), std::iter::empty(), std::iter::empty(), &topics, &[], &[]);
         assert!(doc.defs.contains_key("Point"));
     }
 }

@@ -6,10 +6,10 @@ use serde_json::{Map, Value};
 use crate::{Shape, Side};
 
 /// The document format version servers write.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The document format versions a reader of this crate understands.
-pub const SUPPORTED_VERSIONS: &[u32] = &[1, 2];
+pub const SUPPORTED_VERSIONS: &[u32] = &[1, 2, 3];
 
 /// The whole introspection document, as served at `GET /schema`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +37,9 @@ pub struct SchemaDocument {
     /// Shared states.
     #[serde(default)]
     pub states: Vec<StateDoc>,
+    /// State machines: each connection has a session of each (version 3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub machines: Vec<MachineDoc>,
     /// The built-in error codes.
     #[serde(default)]
     pub errors: Vec<ErrorDoc>,
@@ -130,6 +133,58 @@ pub enum Scope {
     Connection,
 }
 
+/// A state machine (PROTOCOL.md section 14): each connection has its own session of it,
+/// which starts in the first state listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineDoc {
+    /// The machine's name: its events are called as `<name>.<event>`, and its
+    /// transitions and data events arrive as notifications on the topic `<name>`.
+    pub name: String,
+    /// What it models; may be empty.
+    #[serde(default)]
+    pub description: String,
+    /// Schema of `data` in the machine's data events (`transmit`).
+    #[serde(default)]
+    pub transmit: Value,
+    /// The states, the initial one first.
+    pub states: Vec<MachineStateDoc>,
+}
+
+/// One state of a machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineStateDoc {
+    /// The state's name, unique in its machine.
+    pub name: String,
+    /// What it means; may be empty.
+    #[serde(default)]
+    pub description: String,
+    /// Schema of `data` in a transition into this state.
+    #[serde(default)]
+    pub data: Value,
+    /// The states a transition from this one may go to; `None` (null): any state.
+    #[serde(default)]
+    pub targets: Option<Vec<String>>,
+    /// The events this state accepts.
+    #[serde(default)]
+    pub events: Vec<EventDoc>,
+}
+
+/// An event a state accepts: a unary call of `<machine>.<event>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDoc {
+    /// The event's name, unique in its state.
+    pub name: String,
+    /// What it does; may be empty.
+    #[serde(default)]
+    pub description: String,
+    /// Schema of the event's `data` parameter.
+    #[serde(default)]
+    pub data: Value,
+    /// Schema of the call's result.
+    #[serde(default)]
+    pub result: Value,
+}
+
 /// An error code the server may answer with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorDoc {
@@ -187,6 +242,7 @@ mod tests {
             }],
             topics: vec![TopicDoc { name: "t".into(), description: String::new(), payload: Value::Null, publisher: Side::Client }],
             states: vec![],
+            machines: vec![],
             errors: vec![ErrorDoc { code: -1, name: "X".into(), description: "x".into() }],
             defs: Map::new(),
         };

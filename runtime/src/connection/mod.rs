@@ -178,6 +178,10 @@ pub(crate) struct ConnShared {
     pub sequences: Mutex<std::collections::HashMap<Arc<str>, tokio::sync::oneshot::Receiver<()>>>,
     /// This connection's own documents of the states declared per connection.
     pub own_states: Mutex<std::collections::HashMap<String, crate::shared_state::OwnDoc>>,
+    /// Where this connection's session of each machine is (absent: its initial state).
+    pub machines: Mutex<std::collections::HashMap<Arc<str>, &'static str>>,
+    /// Transitions and data events pushed by this connection's sessions, for pacing.
+    pub machine_pushes: AtomicUsize,
 }
 
 impl ConnShared {
@@ -419,6 +423,8 @@ where
         stale_states: Mutex::new(Default::default()),
         inbound: Mutex::new(None),
         own_states: Mutex::new(Default::default()),
+        machines: Mutex::new(Default::default()),
+        machine_pushes: AtomicUsize::new(0),
         sequences: Mutex::new(Default::default()),
     });
     // Everything logged about the connection, its calls included (their spans open

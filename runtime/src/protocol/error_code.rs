@@ -33,6 +33,10 @@ codes! {
     PERMISSION_DENIED = 403;
     /// No method of that name.
     METHOD_NOT_FOUND = 404;
+    /// The session's current state does not accept that event.
+    EVENT_NOT_ALLOWED = 405;
+    /// A transition to a state the current one does not list as a target.
+    TRANSITION_NOT_ALLOWED = 406;
     /// The call's timeout passed before it finished.
     DEADLINE_EXCEEDED = 408;
     /// A CALL reused an id that is open or not above the highest one used.

@@ -12,7 +12,8 @@ pub(crate) use hooks::Hooks;
 pub(crate) use not_found::AVAILABLE_LIMIT;
 
 use crate::method::{Method, MethodDef};
-use crate::schema::{self, Described, SchemaDocument, Scope, Side, StateDoc, TopicDoc};
+use crate::machine::Machine;
+use crate::schema::{self, Described, MachineDoc, SchemaDocument, Scope, Side, StateDoc, TopicDoc};
 use crate::shared_state::{ConnectionState, Flush};
 use crate::state::StateMap;
 use crate::topics::inbound::{self, NotifyHandler};
@@ -38,6 +39,7 @@ pub struct Router {
     notify_handlers: BTreeMap<String, NotifyHandler>,
     states: Vec<Described<StateDoc>>,
     connection_states: BTreeMap<String, Flush>,
+    machines: Vec<(Machine<()>, Described<MachineDoc>)>,
     info: schema::ServiceInfo,
 }
 
@@ -116,6 +118,7 @@ impl Router {
         self.add_notify_handlers(other.notify_handlers);
         self.states.extend(other.states);
         self.connection_states.extend(other.connection_states);
+        self.add_machines(other.machines);
         self
     }
 
@@ -132,6 +135,7 @@ impl Router {
         this.add_notify_handlers(other.notify_handlers);
         this.states.extend(other.states);
         this.connection_states.extend(other.connection_states);
+        this.add_machines(other.machines);
         this
     }
 
@@ -225,6 +229,29 @@ impl Router {
         self
     }
 
+    /// Registers a state machine (see [`machine`](crate::machine)): every connection
+    /// gets its own session of it, in its first state; clients send its events as
+    /// `<name>.<event>` calls and receive its transitions and data events on the topic
+    /// `<name>`. A machine keeps its name when its router is nested.
+    ///
+    /// # Panics
+    /// When the machine has no states, declares a state twice or an event twice in one
+    /// state, lists a target that is not one of its states, or has the name of a
+    /// machine already registered: mistakes in the program, found at start-up.
+    pub fn machine<X>(mut self, machine: Machine<X>) -> Self {
+        machine.check();
+        let doc = machine.describe();
+        self.add_machines([(machine.erase(), doc)]);
+        self
+    }
+
+    fn add_machines(&mut self, machines: impl IntoIterator<Item = (Machine<()>, Described<MachineDoc>)>) {
+        for (machine, doc) in machines {
+            assert!(self.machines.iter().all(|(m, _)| m.name != machine.name), "the machine `{}` is registered twice", machine.name);
+            self.machines.push((machine, doc));
+        }
+    }
+
     /// Names the service in the schema.
     pub fn named(mut self, name: &str, version: &str, description: &str) -> Self {
         self.info = schema::ServiceInfo { name: name.into(), version: version.into(), description: description.into() };
@@ -238,13 +265,26 @@ impl Router {
 
     /// The introspection document describing this router.
     pub fn schema(&self) -> SchemaDocument {
-        schema::build(&self.info, self.methods.values().map(|d| &**d), self.client_methods.values(), &self.topics, &self.states)
+        let machines: Vec<_> = self.machines.iter().map(|(_, doc)| doc.clone()).collect();
+        schema::build(&self.info, self.methods.values().map(|d| &**d), self.client_methods.values(), &self.topics, &self.states, &machines)
     }
 
     pub(crate) fn into_routes(self) -> Routes {
+        let mut methods = self.methods;
+        let mut shapes = Vec::new();
+        for (machine, _) in self.machines {
+            let (shape, events) = crate::machine::event_methods(machine);
+            for def in events {
+                let name = def.name.clone();
+                assert!(methods.insert(name.clone(), Arc::new(def)).is_none(), "the machine event `{name}` has the name of a method");
+            }
+            shapes.push(shape);
+        }
+        if !shapes.is_empty() {
+            methods.insert("volley.machine".into(), Arc::new(crate::machine::current_state_method(shapes)));
+        }
         Routes {
-            methods: self
-                .methods
+            methods: methods
                 .into_iter()
                 .map(|(name, def)| {
                     let mut def = Arc::unwrap_or_clone(def);

@@ -11,6 +11,7 @@ mod connection_state;
 mod hooks;
 mod http;
 mod limits;
+mod machines;
 mod macros;
 mod notifications;
 mod panics;

@@ -178,7 +178,7 @@ async fn schema_and_health_over_http() {
     let schema = get("/schema").await;
     let body = &schema[schema.find("\r\n\r\n").unwrap() + 4..];
     let doc: serde_json::Value = serde_json::from_str(body).unwrap();
-    assert_eq!(doc["volley"], 2);
+    assert_eq!(doc["volley"], 3);
     let names: Vec<&str> = doc["methods"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"add") && names.contains(&"volley.introspect"), "{names:?}");
     let add = doc["methods"].as_array().unwrap().iter().find(|m| m["name"] == "add").unwrap();
