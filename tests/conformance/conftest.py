@@ -53,3 +53,8 @@ async def streams(enc: str, opener: Opener) -> Conn:
 @pytest.fixture
 async def hooks(enc: str, opener: Opener) -> Conn:
     return await opener("hooks", enc)
+
+
+@pytest.fixture
+async def machines(enc: str, opener: Opener) -> Conn:
+    return await opener("machines", enc)

@@ -4,7 +4,7 @@
 # bad-input rule and worked example of the spec.
 #
 #   1. creates a virtualenv in tests/conformance/.venv and installs requirements.txt,
-#   2. builds the example servers (calculator, streams, hooks, device),
+#   2. builds the example servers (calculator, streams, hooks, device, machines),
 #   3. starts each on a free port (tests/lib.sh exports VOLLEY_<NAME>_URL) and exports
 #      VOLLEY_STREAMS_BIN so the draining checks can start and signal servers of their own,
 #   4. runs the checks with pytest, in both encodings.
@@ -20,7 +20,7 @@ cd "$here"
 source "$here/../lib.sh"
 
 venv "$here"
-examples=(calculator streams hooks device)
+examples=(calculator streams hooks device machines)
 build_examples "${examples[@]}"
 export VOLLEY_STREAMS_BIN="$target_dir/debug/streams"
 

@@ -49,7 +49,7 @@ def walk(v: Any) -> Iterator[Any]:
 @pytest.mark.parametrize("example", EXAMPLES)
 async def test_s9_schema_document_shape(example: str) -> None:
     doc = await schema(example)
-    assert doc["volley"] == 2 and type(doc["volley"]) is int, doc.get("volley")
+    assert doc["volley"] == 3 and type(doc["volley"]) is int, doc.get("volley")
     assert doc["name"] == example
     assert isinstance(doc["version"], str) and isinstance(doc["description"], str)
     assert set(doc["encodings"]) == {"volley.v1.json", "volley.v1.msgpack"}, doc["encodings"]

@@ -463,7 +463,14 @@ async def probe_device(c: Conn) -> None:
     assert f[:2] == [RESULT, cid] and "position" in f[2], f"the connection no longer serves device.status: got {describe(f)}"
 
 
-PROBES = {"calculator": probe_calculator, "streams": probe_streams, "hooks": probe_hooks, "device": probe_device}
+async def probe_machines(c: Conn) -> None:
+    cid = c.new_id()
+    await c.send([CALL, cid, "volley.machine", {"machine": "light"}])
+    f = await c.recv()
+    assert f[:2] == [RESULT, cid] and "state" in f[2], f"the connection no longer serves volley.machine: got {describe(f)}"
+
+
+PROBES = {"calculator": probe_calculator, "streams": probe_streams, "hooks": probe_hooks, "device": probe_device, "machines": probe_machines}
 
 
 def server_url(name: str) -> str:
