@@ -77,6 +77,58 @@ export interface States {
 {%- endfor %}
 }
 
+{%- for mc in m.machines %}
+
+/**
+ * The states of the `{{ mc.member }}` machine: narrow on `state`, then send one of that
+ * state's `events`. `data` is what came with the transition into the state (`null`
+ * until one arrives).
+ */
+export type {{ mc.state_type }} =
+{%- for st in mc.states %}
+{%- for line in st.docs %}
+  {{ line }}
+{%- endfor %}
+  | {
+      readonly state: {{ st.name }};
+      readonly data: {{ st.data_or_null }};
+      readonly events: {
+{%- for e in st.events %}
+{%- for line in e.docs %}
+        {{ line }}
+{%- endfor %}
+        {{ e.key }}({{ e.signature }}): {{ e.returns }};
+{%- endfor %}
+      };
+    }
+{%- endfor %};
+
+/** A transition of the `{{ mc.member }}` machine, discriminated by `state`. */
+export type {{ mc.transition_type }} =
+{%- for st in mc.states %}
+  | Transition<{{ st.name }}, {{ st.data_ty }}>
+{%- endfor %};
+{%- endfor %}
+{%- if m.has_machines %}
+
+/** This connection's sessions of the service's state machines. */
+export class Machines {
+{%- for mc in m.machines %}
+{%- for line in mc.docs %}
+  {{ line }}
+{%- endfor %}
+  readonly {{ mc.member }}: MachineSession<{{ mc.state_type }}, {{ mc.transition_type }}, {{ mc.transmit_ty }}>;
+{%- endfor %}
+
+  /** @internal */
+  constructor(connection: Connection) {
+{%- for mc in m.machines %}
+    this.{{ mc.member }} = new MachineSession(connection, {{ mc.shape }});
+{%- endfor %}
+  }
+}
+{%- endif %}
+
 /**
  * Whether `err` is the `APPLICATION` error of `method`, narrowing its `data` to the
  * method's error type.
@@ -99,6 +151,10 @@ export class Client {
   /** Shared states the server mirrors. */
   readonly states: StatesApi<States>;
 {%- endif %}
+{%- if m.has_machines %}
+  /** This connection's sessions of the state machines. */
+  readonly machines: Machines;
+{%- endif %}
 {%- else %}
 /** The methods named `{{ ns.prefix }}*`, reached through `Client`. */
 export class {{ ns.class_name }} {
@@ -115,6 +171,9 @@ export class {{ ns.class_name }} {
 {%- endif %}
 {%- if m.has_states %}
     this.states = new StatesApi<States>(connection);
+{%- endif %}
+{%- if m.has_machines %}
+    this.machines = new Machines(connection);
 {%- endif %}
 {%- else %}
   /** @internal */
@@ -134,6 +193,7 @@ export class {{ ns.class_name }} {
   static async connect(url: string, options: ConnectOptions<ClientHandlers> = {}): Promise<Client> {
     return new Client(await Connection.open(url, options, [
 {%- if m.has_handlers %}serverCalls(handlerKinds), {% endif %}
+{%- if m.has_machines %}machines, {% endif %}
 {%- if m.has_topics %}topics, {% endif %}
 {%- if m.has_states %}states{% endif %}]));
   }

@@ -29,3 +29,7 @@ export { TopicsApi } from "./runtime/topics.js";
 export { applyPatch } from "./runtime/patch.js";
 export { StatesApi } from "./runtime/state.js";
 {%- endif %}
+{%- if m.has_machines %}
+export { MachineSession } from "./runtime/machines.js";
+export type { DataEvent, MachineShape, Transition } from "./runtime/machines.js";
+{%- endif %}

@@ -46,7 +46,7 @@ rm -rf dist/unit
 node --test dist/unit/tests/typescript/unit/
 
 examples=()
-for name in calculator streams device; do
+for name in calculator streams device machines; do
   [[ -f "$root/examples/$name/Cargo.toml" ]] && examples+=("$name")
 done
 

@@ -39,6 +39,8 @@ pub struct Service {
     pub topics: Vec<Topic>,
     /// Shared states.
     pub states: Vec<State>,
+    /// State machines: each connection has a session of each.
+    pub machines: Vec<Machine>,
     /// Named types (the document's `$defs`), sorted by name.
     pub types: Vec<TypeDef>,
     /// Error codes the server lists.
@@ -99,6 +101,47 @@ pub struct State {
     pub schema: Type,
 }
 
+/// A state machine (PROTOCOL.md section 13).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Machine {
+    /// The machine's name: its events are `<name>.<event>`, its pushes the topic `<name>`.
+    pub name: String,
+    /// Doc text.
+    pub description: Option<String>,
+    /// The data of its data events.
+    pub transmit: Type,
+    /// Its states, the initial one first.
+    pub states: Vec<MachineState>,
+}
+
+/// A state of a machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachineState {
+    /// The state's name.
+    pub name: String,
+    /// Doc text.
+    pub description: Option<String>,
+    /// The data of a transition into it.
+    pub data: Type,
+    /// The states it may go to; `None`: any.
+    pub targets: Option<Vec<String>>,
+    /// The events it accepts.
+    pub events: Vec<MachineEvent>,
+}
+
+/// An event a state accepts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachineEvent {
+    /// The event's name.
+    pub name: String,
+    /// Doc text.
+    pub description: Option<String>,
+    /// Its data; `Type::Null` for an event without data.
+    pub data: Type,
+    /// Its call's result.
+    pub result: Type,
+}
+
 /// An error code the server lists.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorCode {
@@ -135,6 +178,38 @@ impl Service {
                 schema: cx.ty(&s.schema, &format!("states[{}].schema", s.name)),
             })
             .collect();
+        let machines = doc
+            .machines
+            .iter()
+            .map(|m| {
+                let at = format!("machines[{}]", m.name);
+                Machine {
+                    name: m.name.clone(),
+                    description: clean(&m.description),
+                    transmit: cx.ty(&m.transmit, &format!("{at}.transmit")),
+                    states: m
+                        .states
+                        .iter()
+                        .map(|s| MachineState {
+                            name: s.name.clone(),
+                            description: clean(&s.description),
+                            data: cx.ty(&s.data, &format!("{at}.states[{}].data", s.name)),
+                            targets: s.targets.clone(),
+                            events: s
+                                .events
+                                .iter()
+                                .map(|e| MachineEvent {
+                                    name: e.name.clone(),
+                                    description: clean(&e.description),
+                                    data: cx.ty(&e.data, &format!("{at}.states[{}].events[{}].data", s.name, e.name)),
+                                    result: cx.ty(&e.result, &format!("{at}.states[{}].events[{}].result", s.name, e.name)),
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
         let mut names: Vec<&String> = doc.defs.keys().collect();
         names.sort();
         let types = names
@@ -164,6 +239,7 @@ impl Service {
             methods,
             topics,
             states,
+            machines,
             types,
             errors,
         })

@@ -14,6 +14,7 @@
 
 mod docs;
 pub mod keywords;
+mod machines;
 mod methods;
 pub mod model;
 mod names;

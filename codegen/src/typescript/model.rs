@@ -8,6 +8,7 @@ use crate::ir::{self, Service};
 use crate::output::Settings;
 
 use super::docs::doc_lines;
+use super::machines::{self, TsMachine};
 use super::methods::Methods;
 use super::names::{string_literal, Names};
 use super::types::Cx;
@@ -39,6 +40,8 @@ pub struct Model {
     pub client_topics: Vec<KeyedType>,
     /// `States` entries.
     pub states: Vec<KeyedType>,
+    /// The state machines (`client.machines`).
+    pub machines: Vec<TsMachine>,
     /// Names `client.ts` imports from `types.ts`.
     pub client_type_imports: Vec<String>,
     /// Type names `types.ts` imports from `runtime/codec.ts` (`WideInt`, `Bytes`).
@@ -55,6 +58,8 @@ pub struct Model {
     pub has_topics: bool,
     /// Whether the service has shared states (the `state` module).
     pub has_states: bool,
+    /// Whether the service has state machines (the `machines` module).
+    pub has_machines: bool,
     /// The package's name as a JSON string.
     pub package_name_literal: String,
     /// The package's version as a JSON string.
@@ -75,7 +80,7 @@ pub struct RuntimeImport {
 /// The runtime modules a service needs: the core always; `streams` for streaming
 /// methods, `server_calls` for methods the server calls on the client, `topics` and
 /// `state` (with `subscriptions` and `patch`) for topics and shared states.
-pub fn runtime_modules(streams: bool, handlers: bool, topics: bool, states: bool) -> Vec<&'static str> {
+pub fn runtime_modules(streams: bool, handlers: bool, topics: bool, states: bool, machines: bool) -> Vec<&'static str> {
     super::runtime::MODULES
         .iter()
         .map(|(name, _)| *name)
@@ -85,6 +90,7 @@ pub fn runtime_modules(streams: bool, handlers: bool, topics: bool, states: bool
             "subscriptions" => topics || states,
             "topics" => topics,
             "patch" | "state" => states,
+            "machines" => machines,
             _ => true,
         })
         .collect()
@@ -105,6 +111,7 @@ pub fn runtime_module_of(name: &str) -> &'static str {
         "TopicsApi" | "topics" => "topics",
         "applyPatch" => "patch",
         "StatesApi" | "states" => "state",
+        "MachineSession" | "machines" | "Transition" | "DataEvent" => "machines",
         _ => "connection",
     }
 }
@@ -346,6 +353,8 @@ impl Model {
             .map(|s| KeyedType { key: string_literal(&s.name), docs: doc_lines(&doc_text(&s.description)), ty: cx.expr(&s.schema) })
             .collect();
 
+        let machines = machines::machines(&mut cx, &service.machines);
+
         let client_type_imports = client_type_imports(&cx, service, &methods, &params_types);
 
         let package_name = settings.package_name.clone().unwrap_or_else(|| package_name(&service.name));
@@ -363,6 +372,7 @@ impl Model {
         let has_handlers = !handlers.is_empty();
         let has_topics = !service.topics.is_empty();
         let has_states = !service.states.is_empty();
+        let has_machines = !service.machines.is_empty();
         if has_handlers {
             values.insert("serverCalls");
         } else {
@@ -374,7 +384,11 @@ impl Model {
         if has_states {
             values.extend(["StatesApi", "states"]);
         }
-        let runtime_modules = runtime_modules(has_streams, has_handlers, has_topics, has_states);
+        if has_machines {
+            values.extend(["MachineSession", "machines"]);
+            runtime_types.extend(["CallOptions", "Transition"]);
+        }
+        let runtime_modules = runtime_modules(has_streams, has_handlers, has_topics, has_states, has_machines);
         let client_imports = runtime_imports(&values, &runtime_types);
         Model {
             package_name_literal: string_literal(&package_name),
@@ -386,6 +400,7 @@ impl Model {
             has_handlers,
             has_topics,
             has_states,
+            has_machines,
             readme,
             package_name,
             package_version,
@@ -399,6 +414,7 @@ impl Model {
             topics,
             client_topics,
             states,
+            machines,
             client_type_imports,
         }
     }
@@ -432,6 +448,16 @@ fn client_type_imports(cx: &Cx, service: &Service, methods: &[&ir::Method], para
     }
     for s in &service.states {
         s.schema.refs(&mut refs);
+    }
+    for m in &service.machines {
+        m.transmit.refs(&mut refs);
+        for s in &m.states {
+            s.data.refs(&mut refs);
+            for e in &s.events {
+                e.data.refs(&mut refs);
+                e.result.refs(&mut refs);
+            }
+        }
     }
     let mut out: Vec<String> = params_types.values().cloned().collect();
     out.extend(refs.iter().map(|r| cx.names.defs[r].clone()));
