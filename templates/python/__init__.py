@@ -25,9 +25,15 @@ from ._runtime.streams import Stream
 {%- if m.has_topics() %}
 from ._runtime.topics import Notification, Overflow, Subscription
 {%- endif %}
+{%- if m.has_machines() %}
+from ._runtime.machines import DataEvent, MachineSession, Transition
+{%- endif %}
 from .client import (
     Client,
     ClientHandlers,
+{%- for name in m.machine_exports %}
+    {{ name }},
+{%- endfor %}
 {%- for e in m.method_errors %}
     {{ e.name }},
 {%- endfor %}
@@ -46,6 +52,11 @@ __all__ = [
     "Client",
     "ClientHandlers",
     "Connection",
+{%- if m.has_machines() %}
+    "DataEvent",
+    "MachineSession",
+    "Transition",
+{%- endif %}
     "ErrorCode",
     "Metadata",
 {%- if m.has_topics() %}
@@ -74,6 +85,9 @@ __all__ = [
 {%- endif %}
 {%- for e in m.method_errors %}
     "{{ e.name }}",
+{%- endfor %}
+{%- for name in m.machine_exports %}
+    "{{ name }}",
 {%- endfor %}
 {%- for name in m.type_exports %}
     "{{ name }}",

@@ -32,6 +32,10 @@ from typing import Mapping as _Mapping
 from ._runtime.calls import CallOptions, Input, UnaryCall
 from ._runtime.connection import Connection
 from ._runtime.errors import VolleyError, VolleyWarning
+{%- if m.has_machines() %}
+from typing import Literal
+from ._runtime.machines import DataEvent, MachineSession, Machines, Transition
+{%- endif %}
 from ._runtime.reconnect import Backoff
 {%- if m.serves() %}
 from ._runtime.server_calls import Handler, ServerCalls, decode_items
@@ -242,6 +246,61 @@ class _Connecting:
         if self._client is not None:
             await self._client.close()
 
+{%- for mc in m.machines %}
+{%- for st in mc.states %}
+
+
+class {{ st.class }}:
+{{ st.docs }}
+
+    state: Literal[{{ st.wire }}] = {{ st.wire }}
+
+    def __init__(self, session: MachineSession[Any], data: {{ st.data_ann }}) -> None:
+        self._s = session
+        self.data = data
+{%- for e in st.events %}
+
+{{ e.header }}
+{{ e.docs }}
+        result: {{ e.returns }} = await self._s.send({{ e.wire }}, {{ e.encode }}, options, {{ e.decode }})
+        return result
+{%- endfor %}
+{%- endfor %}
+
+
+{{ mc.state_alias }} = {% for st in mc.states %}{% if !loop.first %} | {% endif %}{{ st.class }}{% endfor %}
+
+
+class {{ mc.session_class }}(MachineSession[{{ mc.transmit_ann }}]):
+{{ mc.docs }}
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection, {{ mc.wire }}, {{ mc.shape }}, {{ mc.decoders }}, {{ mc.transmit_dec }})
+
+    @property
+    def current(self) -> {{ mc.state_alias }}:
+        """The current state, with its events as methods: narrow it with `isinstance` or `match`."""
+        state = self.state
+{%- for st in mc.states %}
+{%- if !loop.first %}
+        if state == {{ st.wire }}:
+            return {{ st.class }}(self, self.data)
+{%- endif %}
+{%- endfor %}
+        return {{ mc.states[0].class }}(self, self.data)
+{%- endfor %}
+{%- if m.has_machines() %}
+
+
+class _Machines:
+    """This connection's sessions of the service's state machines, as `client.machines`."""
+
+    def __init__(self, connection: Connection) -> None:
+{%- for mc in m.machines %}
+        self.{{ mc.member }} = {{ mc.session_class }}(connection)
+{%- endfor %}
+{%- endif %}
+
 
 class Client:
 {{ m.client_docs }}
@@ -256,6 +315,10 @@ class Client:
 {%- if m.has_states() %}
         self.states = {{ m.states_class }}(connection)
         """The server's shared states: `async with client.states.<state>() as mirror:`."""
+{%- endif %}
+{%- if m.has_machines() %}
+        self.machines = _Machines(connection)
+        """This connection's sessions of the state machines: `client.machines.<machine>`."""
 {%- endif %}
 {%- for (member, class) in ns.children %}
         self.{{ member }} = {{ class }}(connection)
@@ -311,8 +374,12 @@ class Client:
             lambda: Connection.open(
                 url,
                 encoding=encoding,
-{%- if m.serves() %}
+{%- if m.serves() && m.has_machines() %}
+                extensions=[Machines, ServerCalls.of(table)],
+{%- else if m.serves() %}
                 extensions=[ServerCalls.of(table)],
+{%- else if m.has_machines() %}
+                extensions=[Machines],
 {%- endif %}
                 reconnect=reconnect,
                 open_timeout=open_timeout,

@@ -42,7 +42,7 @@ step "mypy --strict: runtime modules and their unit tests"
 (cd generated/runtime && "$py" -m mypy --strict --no-incremental -p _runtime)
 MYPYPATH="$here/generated/runtime" "$py" -m mypy --strict --no-incremental unit
 
-examples=(calculator streams device)
+examples=(calculator streams device machines)
 
 step "cargo build: volley ${examples[*]} hooks"
 packages=(-p volley-cli -p hooks)
@@ -52,7 +52,7 @@ target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps | "$py" 
 volley="$target_dir/debug/volley"
 export VOLLEY_STREAMS_BIN="$target_dir/debug/streams"
 
-rm -rf generated/shapes generated/calculator generated/streams generated/device generated/hooks
+rm -rf generated/shapes generated/calculator generated/streams generated/device generated/machines generated/hooks
 step "generate: fixture schema"
 "$volley" generate python --schema "$root/codegen/tests/fixtures/shapes.json" --out generated/shapes
 
@@ -90,7 +90,7 @@ start_example_tls "$target_dir/debug" calculator py "$pki/other.pem" "$pki/other
 echo "TLS calculators: $VOLLEY_CALCULATOR_TLS_URL (127.0.0.1), $VOLLEY_CALCULATOR_OTHER_HOST_URL (other.invalid)"
 
 step "pip install the generated SDKs"
-"$py" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps generated/shapes generated/calculator generated/streams generated/device generated/hooks
+"$py" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps generated/shapes generated/calculator generated/streams generated/device generated/machines generated/hooks
 
 for sdk in generated/*/; do
   name="$(basename "$sdk")"

@@ -29,7 +29,8 @@ pub const RUNTIME: &[&str] = &[
     "is_number", "list_of", "map_of", "optional", "to_wire", "typed_error",
     "DEFAULT_STATE_BUFFER", "DEFAULT_TOPIC_BUFFER", "Notification", "Overflow", "PatchError",
     "SharedState", "Subscription", "apply_patch", "notification",
-    "payload", "topic_matches", "ServerCalls",
+    "payload", "topic_matches", "ServerCalls", "DataEvent", "MachineSession", "Machines",
+    "Transition", "Literal",
 ];
 
 /// Members of the generated `Client` class besides the service's methods, and names
@@ -37,7 +38,7 @@ pub const RUNTIME: &[&str] = &[
 pub const CLIENT_MEMBERS: &[&str] = &["connect", "close", "connection", "_c"];
 
 /// Members of the generated `Client` class only: its topics and shared states.
-pub const ROOT_MEMBERS: &[&str] = &["topics", "states"];
+pub const ROOT_MEMBERS: &[&str] = &["topics", "states", "machines"];
 
 /// Members of `client.topics` besides one method per topic.
 pub const TOPICS_MEMBERS: &[&str] = &["subscribe", "_c"];

@@ -22,6 +22,7 @@
 
 mod docs;
 pub mod keywords;
+mod machines;
 mod methods;
 pub mod model;
 mod names;
@@ -48,6 +49,8 @@ enum Need {
     Topics,
     /// The schema declares shared states.
     States,
+    /// The schema declares state machines.
+    Machines,
 }
 
 impl Need {
@@ -59,6 +62,7 @@ impl Need {
             Need::Subscriptions => m.has_topics() || m.has_states(),
             Need::Topics => m.has_topics(),
             Need::States => m.has_states(),
+            Need::Machines => m.has_machines(),
         }
     }
 }
@@ -89,6 +93,7 @@ const RUNTIME: &[(&str, &str, Need)] = runtime![
     "topics.py": Topics,
     "patch.py": States,
     "state.py": States,
+    "machines.py": Machines,
 ];
 
 #[derive(Template)]

@@ -17,6 +17,7 @@ use super::docs::{client_docs, def_header, docstring};
 use super::keywords::{STATES_MEMBERS, TOPICS_MEMBERS};
 use super::methods::Methods;
 use super::names::{import_name, py_str, unique};
+use super::machines::PyMachine;
 use super::types::{Cx, Named};
 
 /// Everything the Python templates need.
@@ -66,6 +67,10 @@ pub struct Model {
     /// Whether a method the client calls streams (either way): the SDK gets the
     /// `streams` runtime module.
     pub streams: bool,
+    /// The state machines, each a session class on `client.machines`.
+    pub machines: Vec<PyMachine>,
+    /// The classes and aliases `client.py` declares for the machines, sorted.
+    pub machine_exports: Vec<String>,
 }
 
 impl Model {
@@ -83,6 +88,12 @@ impl Model {
     /// and `client.states`.
     pub fn has_states(&self) -> bool {
         !self.states.is_empty()
+    }
+
+    /// Whether the schema declares state machines: the SDK gets `machines` and
+    /// `client.machines`.
+    pub fn has_machines(&self) -> bool {
+        !self.machines.is_empty()
     }
 }
 
@@ -343,6 +354,7 @@ impl Model {
         // Topics and shared states: a method each on `client.topics` / `client.states`.
         let (topics, publishes, topic_decoders) = topics(&mut cx, service);
         let states = states(&mut cx, service);
+        let machines = super::machines::machines(&mut cx, service);
         let topics_class = cx.type_name("Topics");
         let states_class = cx.type_name("States");
 
@@ -385,6 +397,15 @@ impl Model {
             states,
             topic_decoders,
             streams,
+            machine_exports: {
+                let mut names: Vec<String> = machines
+                    .iter()
+                    .flat_map(|m| [m.session_class.clone(), m.state_alias.clone()].into_iter().chain(m.states.iter().map(|s| s.class.clone())))
+                    .collect();
+                names.sort();
+                names
+            },
+            machines,
         }
     }
 }
