@@ -122,9 +122,9 @@ fn a_document_that_is_not_json_or_not_a_volley_schema_is_refused() {
 #[test]
 fn an_unknown_schema_version_is_refused() {
     let dir = scratch("version");
-    let future = write(&dir, "v3.json", r#"{"volley": 3, "name": "future", "methods": []}"#);
+    let future = write(&dir, "v4.json", r#"{"volley": 4, "name": "future", "methods": []}"#);
     let o = volley(&["generate", "typescript", "--schema", &future, "--out", dir.join("sdk").to_str().unwrap()]);
-    assert_fails(&o, &["v3.json has schema format version 3", "reads versions 1, 2"]);
+    assert_fails(&o, &["v4.json has schema format version 4", "reads versions 1, 2, 3"]);
     let url = http_server(vec![ok_response(r#"{"volley": 7, "name": "x"}"#)]);
     assert_fails(&volley(&["schema", &url]), &["has schema format version 7"]);
 }

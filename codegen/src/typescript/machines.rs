@@ -79,11 +79,11 @@ fn machine(cx: &mut Cx, members: &mut BTreeSet<String>, m: &ir::Machine) -> TsMa
         string_literal(&m.name),
         m.states
             .iter()
-            .map(|s| format!(
-                "[{}, {{ {} }}]",
-                string_literal(&s.name),
-                s.events.iter().map(|e| format!("{}: {}", property_key(&e.name), takes_data(&e.data))).collect::<Vec<_>>().join(", ")
-            ))
+            .map(|s| {
+                let events: Vec<String> = s.events.iter().map(|e| format!("{}: {}", property_key(&e.name), takes_data(&e.data))).collect();
+                let events = if events.is_empty() { "{}".to_string() } else { format!("{{ {} }}", events.join(", ")) };
+                format!("[{}, {events}]", string_literal(&s.name))
+            })
             .collect::<Vec<_>>()
             .join(", ")
     );
