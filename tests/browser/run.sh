@@ -46,11 +46,11 @@ fi
 step "npm ci"
 npm ci --no-audit --no-fund
 
-step "cargo build: calculator streams"
-(cd "$root" && nice -n 10 cargo build --quiet -p calculator -p streams)
+step "cargo build: calculator streams machines"
+(cd "$root" && nice -n 10 cargo build --quiet -p calculator -p streams -p machines)
 target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
 
-for name in calculator streams; do
+for name in calculator streams machines; do
   start_example "$target_dir/debug" "$name" browser
   echo "$name: ws://127.0.0.1:$port/"
 done

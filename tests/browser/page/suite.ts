@@ -5,6 +5,7 @@
 
 import * as calculator from "../../../examples/calculator/sdk/typescript/src/index.js";
 import * as streams from "../../../examples/streams/sdk/typescript/src/index.js";
+import * as machines from "../../../examples/machines/sdk/typescript/src/index.js";
 
 type Encoding = "json" | "msgpack";
 
@@ -232,9 +233,50 @@ declare global {
     volley?: {
       runCalculator: typeof runCalculator;
       runStreams: typeof runStreams;
+      runMachines: typeof runMachines;
       runBrowserOnlyRefusals: typeof runBrowserOnlyRefusals;
       runUntrusted: typeof runUntrusted;
     };
   }
 }
-window.volley = { runCalculator, runStreams, runBrowserOnlyRefusals, runUntrusted };
+
+export async function runMachines(url: string, encoding: Encoding) {
+  const { Client, VolleyError } = machines;
+  const client = await Client.connect(url, { encoding: [encoding], connectTimeoutMs: 5000 });
+  const light = client.machines.light;
+  try {
+    const results: Record<string, unknown> = { nativeWebSocket: nativeWebSocket(), initial: light.state };
+    const pushes: unknown[] = [];
+    light.onTransition((t) => pushes.push({ state: t.state, status: t.status, data: plain(t.data) }));
+    light.onData((d) => pushes.push({ status: d.status, data: plain(d.data) }));
+    const iterated: string[] = [];
+    const reading = (async () => {
+      for await (const t of light.transitions()) {
+        iterated.push(t.state);
+        if (iterated.length === 3) break;
+      }
+    })();
+    const states: string[] = [];
+    const red = light.current;
+    results.go = await settle(async () => (red.state === "red" ? red.events.go({ seconds: 12 }) : Promise.reject(new Error(`in ${red.state}`))), VolleyError);
+    states.push(light.state);
+    const green = light.current;
+    if (green.state === "green") {
+      results.pings = await settle(() => green.events.ping(), VolleyError);
+      results.skip = await settle(() => green.events.skip(), VolleyError);
+      results.wrongEvent = await settle(() => light.send("go", { seconds: 1 }), VolleyError);
+      await green.events.slow();
+    }
+    states.push(light.state);
+    const yellow = light.current;
+    if (yellow.state === "yellow") await yellow.events.stop();
+    states.push(light.state);
+    await reading;
+    Object.assign(results, { states, pushes, iterated, synced: await light.sync() });
+    return results;
+  } finally {
+    await client.close();
+  }
+}
+
+window.volley = { runCalculator, runStreams, runMachines, runBrowserOnlyRefusals, runUntrusted };

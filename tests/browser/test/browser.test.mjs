@@ -3,7 +3,7 @@
 // WebSocket, in both encodings; this file asserts on what the page reports, and on the
 // frames Chromium itself saw on the wire.
 //
-// Needs VOLLEY_CALCULATOR_URL and VOLLEY_STREAMS_URL (ws://...), the TLS calculators'
+// Needs VOLLEY_CALCULATOR_URL, VOLLEY_STREAMS_URL and VOLLEY_MACHINES_URL (ws://...), the TLS calculators
 // VOLLEY_CALCULATOR_TLS_URL and VOLLEY_CALCULATOR_UNTRUSTED_URL (wss://...), the
 // base64 SHA-256 of the trusted one's public key (VOLLEY_TEST_SPKI, which Chromium is
 // told to accept, as if a private CA signed it that the system trusts), and the page
@@ -224,6 +224,44 @@ for (const encoding of ["json", "msgpack"]) {
   });
 }
 
+for (const encoding of ["json", "msgpack"]) {
+  describe(`a state machine in Chromium over ${encoding}`, () => {
+    const url = serverUrl("machines");
+    let r;
+    let opened;
+
+    before(async () => {
+      ({ report: r, sockets: opened } = await scenario("runMachines", url, encoding));
+    });
+
+    test("the light goes round: red, green, yellow, red, each transition pushed before its result", () => {
+      assert.equal(r.nativeWebSocket, true);
+      checkWire(opened, url, encoding);
+      assert.equal(r.initial, "red");
+      assert.equal(value(r.go, "light.go"), 12);
+      assert.deepEqual(r.states, ["green", "yellow", "red"]);
+      assert.deepEqual(r.iterated, ["green", "yellow", "red"], "the async iterator saw every transition");
+      assert.equal(r.synced, "red", "the server agrees where the session is");
+    });
+
+    test("a data event without a transition, then the refusals", () => {
+      const pings = value(r.pings, "light.ping");
+      assert.deepEqual(r.pushes, [
+        { state: "green", status: 200, data: { seconds: 12 } },
+        { status: 200, data: { pings } },
+        { state: "yellow", status: 200, data: null },
+        { state: "red", status: 200, data: null },
+      ]);
+      const skip = failure(r.skip, "light.skip");
+      assert.equal(skip.codeName, "TRANSITION_NOT_ALLOWED");
+      assert.deepEqual(skip.data, { machine: "light", from: "green", to: "red", targets: ["yellow"] });
+      const wrong = failure(r.wrongEvent, "light.go in green");
+      assert.equal(wrong.codeName, "EVENT_NOT_ALLOWED");
+      assert.deepEqual(wrong.data.events, ["ping", "skip", "slow"]);
+    });
+  });
+}
+
 describe("calculator in Chromium over wss://", () => {
   const url = serverUrl("calculator_tls");
   let r;
@@ -284,7 +322,7 @@ describe("what a browser cannot do", () => {
 test("the page's sockets were all closed, and nothing failed in the page", async () => {
   const deadline = Date.now() + 3000;
   while (sockets.some((s) => !s.closed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(sockets.length >= 4, `one socket per scenario: ${sockets.length}`);
+  assert.ok(sockets.length >= 6, `one socket per scenario: ${sockets.length}`);
   assert.deepEqual(sockets.filter((s) => !s.closed).map((s) => s.url), [], "client.close() closed every socket");
   assert.deepEqual(problems, []);
   assert.deepEqual(site.missing, []);
