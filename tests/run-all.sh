@@ -31,8 +31,8 @@ step "cargo doc --workspace --no-deps (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 step "cargo package: the published crates built from their packages, the examples listed"
-cargo package --workspace --allow-dirty --quiet --exclude calculator --exclude streams --exclude hooks --exclude axum-app --exclude device
-cargo package --allow-dirty --quiet --no-verify -p calculator -p streams -p hooks -p axum-app -p device
+cargo package --workspace --allow-dirty --quiet --exclude calculator --exclude streams --exclude hooks --exclude axum-app --exclude device --exclude machines
+cargo package --allow-dirty --quiet --no-verify -p calculator -p streams -p hooks -p axum-app -p device -p machines
 
 step "fuzz/replay.sh (every seed and reproducer through its target; FUZZING.md records the fuzzing runs)"
 bash fuzz/replay.sh

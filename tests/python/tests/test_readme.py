@@ -25,6 +25,7 @@ def run_block(code: str, env: dict[str, object]) -> str:
     code = code.replace("ws://127.0.0.1:8000/", server_url("calculator"))
     code = code.replace("ws://127.0.0.1:8001/", server_url("streams"))
     code = code.replace("ws://127.0.0.1:8004/", server_url("device"))
+    code = code.replace("ws://127.0.0.1:8005/", server_url("machines"))
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(code, str(README), "exec"), env)  # noqa: S102 - the README's own code
@@ -65,6 +66,13 @@ def commented_output(block: str) -> list[str]:
 
 def test_the_sessions_snippet_prints_what_its_comments_say() -> None:
     block = next(b for b in python_blocks() if "device_client" in b)
+    out = run_block(block, {"__name__": "readme"})
+    assert out.strip().split("\n") == commented_output(block)
+    assert len(commented_output(block)) == 3
+
+
+def test_the_state_machine_snippet_prints_what_its_comments_say() -> None:
+    block = next(b for b in python_blocks() if "machines_client" in b)
     out = run_block(block, {"__name__": "readme"})
     assert out.strip().split("\n") == commented_output(block)
     assert len(commented_output(block)) == 3

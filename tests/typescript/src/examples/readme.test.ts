@@ -22,6 +22,7 @@ const servers: Record<string, { readmeUrl: string; name: string }> = {
   "calculator-client": { readmeUrl: "ws://127.0.0.1:8000/", name: "calculator" },
   "streams-client": { readmeUrl: "ws://127.0.0.1:8001/", name: "streams" },
   "device-client": { readmeUrl: "ws://127.0.0.1:8004/", name: "device" },
+  "machines-client": { readmeUrl: "ws://127.0.0.1:8005/", name: "machines" },
 };
 
 function tsBlocks(): string[] {
@@ -59,6 +60,7 @@ const blocks = tsBlocks();
 const calculator = only(blocks, '"calculator-client"');
 const streams = only(blocks, "client.countdown(");
 const device = only(blocks, '"device-client"');
+const machines = only(blocks, '"machines-client"');
 const outputs: Record<string, string> = {};
 
 describe("README TypeScript snippets", () => {
@@ -69,6 +71,7 @@ describe("README TypeScript snippets", () => {
     const sources: Record<string, string> = {
       calculator: rewrite(calculator),
       device: rewrite(device),
+      machines: rewrite(machines),
       // The streams snippet uses a connected `client`: give it one, and report how its
       // last call (cancelled through the AbortSignal) ends.
       streams: rewrite(
@@ -123,6 +126,12 @@ describe("README TypeScript snippets", () => {
   test("the sessions snippet prints what its comments say", () => {
     const out = printed(outputs.device!);
     assert.deepEqual(out, commentedOutput(device), "the output matches the README's comments");
+    assert.equal(out.length, 3);
+  });
+
+  test("the state-machine snippet prints what its comments say", () => {
+    const out = printed(outputs.machines!);
+    assert.deepEqual(out, commentedOutput(machines), "the output matches the README's comments");
     assert.equal(out.length, 3);
   });
 
