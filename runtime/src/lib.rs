@@ -10,6 +10,7 @@ mod from_context;
 pub mod machine;
 mod method;
 pub mod metrics;
+pub mod operations;
 pub mod protocol;
 mod router;
 pub mod schema;

@@ -84,6 +84,8 @@ pub struct MethodDef {
     /// Set for a sequential method: the group whose calls, on one connection, run one
     /// at a time in arrival order (a router's methods share one).
     pub(crate) sequence: Option<Arc<str>>,
+    /// Set for an operation (`Router::operation`): the schema of its progress updates.
+    pub(crate) operation: Option<fn(&mut SchemaGenerator) -> Schema>,
 }
 
 impl std::fmt::Debug for MethodDef {
@@ -151,6 +153,7 @@ impl MethodDef {
             }),
             handler,
             sequence: None,
+            operation: None,
         }
     }
 
@@ -179,6 +182,7 @@ impl MethodDef {
             output: s.output.map(Schema::to_value),
             error: s.error.map(Schema::to_value),
             sequential: self.sequence.is_some(),
+            operation: self.operation.map(|progress| crate::schema::OperationDoc { progress: progress(gen).to_value() }),
         }
     }
 }
@@ -239,6 +243,7 @@ where
             Err(e) => Box::pin(std::future::ready(Outcome::Error(e))),
         }),
         sequence: None,
+        operation: None,
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::method::MethodDef;
 use crate::protocol::{Encoding, ErrorCode, Shape};
 
-pub use volley_schema::{ErrorDoc, EventDoc, MachineDoc, MachineStateDoc, MethodDoc, SchemaDocument, Scope, Side, StateDoc, TopicDoc, SCHEMA_VERSION};
+pub use volley_schema::{ErrorDoc, EventDoc, MachineDoc, MachineStateDoc, MethodDoc, OperationDoc, SchemaDocument, Scope, Side, StateDoc, TopicDoc, SCHEMA_VERSION};
 
 /// Who the service is.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -80,6 +80,9 @@ pub(crate) fn build<'a>(
     docs.push(subscribe_doc(&mut g, "volley.unsubscribe", "Stops notifications for topics and state patches for shared states."));
     docs.sort_by(|a, b| (a.side == Side::Client, &a.name).cmp(&(b.side == Side::Client, &b.name)));
     let mut defs = g.take_definitions(true);
+    if docs.iter().any(|d| d.operation.is_some()) {
+        docs.extend(operation_docs(&mut g));
+    }
     if !machines.is_empty() {
         docs.push(machine_doc());
         docs.sort_by(|a, b| (a.side == Side::Client, &a.name).cmp(&(b.side == Side::Client, &b.name)));
@@ -138,7 +141,36 @@ fn introspect_doc(g: &mut SchemaGenerator) -> MethodDoc {
         output: None,
         error: None,
         sequential: false,
+        operation: None,
     }
+}
+
+/// The reserved methods of operations, listed when the service has operations.
+fn operation_docs(g: &mut SchemaGenerator) -> Vec<MethodDoc> {
+    let by_id = serde_json::json!({"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]});
+    let any = g.subschema_for::<serde_json::Value>().to_value();
+    [
+        ("volley.operation.get", "An operation: whether it is done, its latest progress, its result or error.", by_id.clone(), any.clone()),
+        ("volley.operation.wait", "Waits for an operation to end; answers its result or fails with its error.", by_id.clone(), any.clone()),
+        ("volley.operation.cancel", "Cancels a running operation: true, or false when it had already ended.", by_id, serde_json::json!({"type": "boolean"})),
+        ("volley.operation.list", "The caller's operations, oldest first.", serde_json::json!({"type": "object", "properties": {}}), any),
+    ]
+    .into_iter()
+    .map(|(name, description, params, result)| MethodDoc {
+        name: name.into(),
+        description: description.into(),
+        deprecated: None,
+        side: Side::Server,
+        kind: Shape::Unary,
+        params,
+        result: Some(result),
+        input: None,
+        output: None,
+        error: None,
+        sequential: false,
+        operation: None,
+    })
+    .collect()
 }
 
 /// `volley.machine`, listed when the service has machines.
@@ -159,6 +191,7 @@ fn machine_doc() -> MethodDoc {
         output: None,
         error: None,
         sequential: false,
+        operation: None,
     }
 }
 
@@ -190,6 +223,7 @@ fn subscribe_doc(g: &mut SchemaGenerator, name: &str, description: &str) -> Meth
         output: None,
         error: None,
         sequential: false,
+        operation: None,
     }
 }
 

@@ -58,3 +58,8 @@ async def hooks(enc: str, opener: Opener) -> Conn:
 @pytest.fixture
 async def machines(enc: str, opener: Opener) -> Conn:
     return await opener("machines", enc)
+
+
+@pytest.fixture
+async def device(enc: str, opener: Opener) -> Conn:
+    return await opener("device", enc)

@@ -17,7 +17,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use volley::{model, rpc, ConnectionState, Context, Error, ErrorCode, Event, Flush, Method, Publisher, Router, State, Topic};
+use volley::operations::Operation;
+use volley::{model, rpc, IntoCallError, ConnectionState, Context, Error, ErrorCode, Event, Flush, Method, Publisher, Router, State, Topic};
 
 /// What the device does, as the `kind` and `context` of an event envelope.
 #[model]
@@ -333,12 +334,71 @@ pub fn router(device: Arc<Device>) -> Router {
         .rpc::<status>()
         .rpc::<console_sync>()
         .method(move_by::definition().sequential())
+        .operation("device.calibrate", "Calibrates the axes one after another: an operation reporting each axis, answered at once for 0 axes.", {
+            let device = device.clone();
+            move |op, p| calibrate(device.clone(), op, p)
+        })
         .topic(EVENTS, "Everything the device does, a heartbeat among it, as event envelopes.")
         .topic(EMERGENCY, "Emergency stops and resumes.")
         .topic(PROPERTIES, "Each change of a property.")
         .on_notify(JOG, "Nudges the position by `delta` millimetres.", jog)
         .connection_state(CONSOLE, "This console's own jogs: how many moved the device, and how far.", Flush::Every(Duration::from_millis(50)))
         .with_state(device)
+}
+
+/// The params of `device.calibrate`.
+#[model]
+#[derive(Debug)]
+pub struct Calibrate {
+    /// Axes to calibrate, one after another (at most 8); 0 answers at once.
+    pub axes: u32,
+    /// Milliseconds each axis takes.
+    #[serde(default = "default_step_ms")]
+    pub step_ms: u32,
+}
+
+fn default_step_ms() -> u32 {
+    200
+}
+
+/// How far a calibration has got.
+#[model]
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationProgress {
+    /// The axis just calibrated, from 1.
+    pub axis: u32,
+    /// Axes in all.
+    pub of: u32,
+}
+
+/// What a calibration found.
+#[model]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibration {
+    /// Each axis's offset, in millimetres.
+    pub offsets: Vec<f64>,
+}
+
+/// `device.calibrate`: answered at once for 0 axes; otherwise an operation that
+/// reports each axis as progress and ends with the offsets. Refused while halted.
+async fn calibrate(device: Arc<Device>, op: Operation<CalibrationProgress>, p: Calibrate) -> Result<Calibration, Error> {
+    if p.axes > 8 {
+        return Err(Error::new(ErrorCode::INVALID_PARAMS, format!("at most 8 axes, not {}", p.axes)));
+    }
+    if let Some(reason) = device.status().halted {
+        return Err(CommandError::Halted { reason }.into_call_error());
+    }
+    if p.axes == 0 {
+        return Ok(Calibration { offsets: vec![] });
+    }
+    op.accept();
+    let mut offsets = Vec::new();
+    for axis in 1..=p.axes {
+        tokio::time::sleep(Duration::from_millis(u64::from(p.step_ms))).await;
+        offsets.push(f64::from(axis) / 100.0);
+        op.progress(&CalibrationProgress { axis, of: p.axes })?;
+    }
+    Ok(Calibration { offsets })
 }
 
 /// Emits a heartbeat on `device.events` every `period`, for as long as the server runs.

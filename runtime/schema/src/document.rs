@@ -82,6 +82,17 @@ pub struct MethodDoc {
     /// arrived (version 2; absent means false).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sequential: bool,
+    /// Set when the method may answer as a long-running operation (version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<OperationDoc>,
+}
+
+/// What a method that may answer as an operation adds (PROTOCOL.md section 14).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperationDoc {
+    /// Schema of its progress updates.
+    #[serde(default)]
+    pub progress: Value,
 }
 
 /// A notification topic.
@@ -239,6 +250,7 @@ mod tests {
                 output: Some(serde_json::json!({"type": "string"})),
                 sequential: true,
                 error: None,
+                operation: None,
             }],
             topics: vec![TopicDoc { name: "t".into(), description: String::new(), payload: Value::Null, publisher: Side::Client }],
             states: vec![],

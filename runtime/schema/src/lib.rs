@@ -13,5 +13,5 @@
 mod document;
 mod shape;
 
-pub use document::{ErrorDoc, EventDoc, MachineDoc, MachineStateDoc, MethodDoc, SchemaDocument, Scope, StateDoc, TopicDoc, SCHEMA_VERSION, SUPPORTED_VERSIONS};
+pub use document::{ErrorDoc, EventDoc, MachineDoc, MachineStateDoc, MethodDoc, OperationDoc, SchemaDocument, Scope, StateDoc, TopicDoc, SCHEMA_VERSION, SUPPORTED_VERSIONS};
 pub use shape::{Shape, Side};

@@ -356,7 +356,7 @@ fn take_trailers(ctx: &Context, hooks: &Hooks) -> Metadata {
 }
 
 /// Sends leading metadata once, before the first item or result, if any was set.
-fn send_leading(conn: &ConnShared, ctx: &Context) {
+pub(crate) fn send_leading(conn: &ConnShared, ctx: &Context) {
     let mut leading = std::mem::take(&mut *ctx.0.leading.lock().unwrap());
     conn.routes.hooks.before_leading_metadata(ctx, &mut leading);
     if !leading.is_empty() {

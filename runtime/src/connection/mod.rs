@@ -22,6 +22,7 @@ use crate::router::Routes;
 use crate::streaming::{InEvent, StreamControl};
 
 pub use outgoing::{CallOptions, ClientStreamCall, Response, StreamSender};
+pub(crate) use incoming::send_leading;
 
 /// Limits that keep one connection from using more than its share. Every limit has a
 /// default a production server can live with; README "Limits" lists them.

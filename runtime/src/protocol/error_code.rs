@@ -37,6 +37,8 @@ codes! {
     EVENT_NOT_ALLOWED = 405;
     /// A transition to a state the current one does not list as a target.
     TRANSITION_NOT_ALLOWED = 406;
+    /// No operation of that id: it never existed, or its result is no longer kept.
+    OPERATION_NOT_FOUND = 407;
     /// The call's timeout passed before it finished.
     DEADLINE_EXCEEDED = 408;
     /// A CALL reused an id that is open or not above the highest one used.

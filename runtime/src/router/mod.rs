@@ -245,6 +245,26 @@ impl Router {
         self
     }
 
+    /// Registers a method that may answer as a long-running operation (see
+    /// [`operations`](crate::operations)): `handler` gets the [`Operation`](crate::operations::Operation)
+    /// and the params (a `P`, decoded from the params object), may
+    /// [`accept`](crate::operations::Operation::accept) the command (the caller then has
+    /// its id at once, the result when the work ends) and report progress `G`. Its
+    /// result `R` answers the call, and is kept for `volley.operation.wait`.
+    ///
+    /// # Panics
+    /// As [`Router::method`]: a name registered twice, or in the reserved namespace.
+    pub fn operation<P, R, G, F, Fut>(self, name: &str, description: &str, handler: F) -> Self
+    where
+        P: serde::de::DeserializeOwned + schemars::JsonSchema + Send + 'static,
+        R: serde::Serialize + schemars::JsonSchema + Send + 'static,
+        G: serde::Serialize + schemars::JsonSchema + Send + 'static,
+        F: Fn(crate::operations::Operation<G>, P) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<R, Error>> + Send + 'static,
+    {
+        self.method(crate::operations::method(name, description, handler))
+    }
+
     fn add_machines(&mut self, machines: impl IntoIterator<Item = (Machine<()>, Described<MachineDoc>)>) {
         for (machine, doc) in machines {
             assert!(self.machines.iter().all(|(m, _)| m.name != machine.name), "the machine `{}` is registered twice", machine.name);
@@ -283,6 +303,11 @@ impl Router {
         if !shapes.is_empty() {
             methods.insert("volley.machine".into(), Arc::new(crate::machine::current_state_method(shapes)));
         }
+        if methods.values().any(|d| d.operation.is_some()) {
+            for def in crate::operations::reserved_methods() {
+                methods.insert(def.name.clone(), Arc::new(def));
+            }
+        }
         Routes {
             methods: methods
                 .into_iter()
@@ -297,6 +322,7 @@ impl Router {
             notify_handlers: self.notify_handlers.into_iter().collect(),
             connection_states: self.connection_states.into_iter().collect(),
             on_notify: None,
+            operations: Default::default(),
             shared_states: Default::default(),
             server: Default::default(),
             draining: Default::default(),
@@ -322,6 +348,8 @@ pub(crate) struct Routes {
     pub connection_states: HashMap<String, Flush>,
     /// Where notifications and state patches from the peer go (the client side).
     pub on_notify: Option<crate::topics::NotifySink>,
+    /// The long-running operations of this side's methods.
+    pub operations: Arc<crate::operations::Store>,
     /// The current documents of the shared states this side publishes.
     pub shared_states: Arc<crate::shared_state::StateStore>,
     /// The server serving these routes, for `Context::publisher` (unset on clients).

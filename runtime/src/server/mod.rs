@@ -359,6 +359,16 @@ impl Server {
         self
     }
 
+    /// How long the outcome of an ended operation is kept for `volley.operation.get`
+    /// and `.wait` (default 10 minutes), and how many operations the server keeps at
+    /// most, running and ended (default 10 000). Past that, the outcome that ended
+    /// first is dropped to make room; when every kept operation is still running, a
+    /// new call to an operation method is refused with `UNAVAILABLE`.
+    pub fn operations(self, retention: std::time::Duration, capacity: usize) -> Self {
+        self.shared.routes.operations.configure(retention, capacity);
+        self
+    }
+
     /// How long a graceful shutdown waits for calls in flight (default 30 s).
     pub fn drain_timeout(self, timeout: Duration) -> Self {
         *self.shared.drain_timeout.lock().unwrap() = timeout;

@@ -14,6 +14,7 @@ mod limits;
 mod machines;
 mod macros;
 mod notifications;
+mod operations;
 mod panics;
 mod proxies;
 mod sequential;
