@@ -26,6 +26,8 @@ from .client import (
     DeviceStartError,
 )
 from .types import (
+    Calibration,
+    CalibrationProgress,
     CommandError,
     Console,
     DeviceEventEnvelope,
@@ -67,6 +69,8 @@ __all__ = [
     "DeviceMoveByError",
     "DeviceSetSpeedError",
     "DeviceStartError",
+    "Calibration",
+    "CalibrationProgress",
     "CommandError",
     "Console",
     "DeviceEventEnvelope",

@@ -19,6 +19,8 @@ from ._runtime.topics import DEFAULT_TOPIC_BUFFER, Notification, Overflow, Subsc
 from ._runtime.topics import publish
 from ._runtime.values import decode_bytes, identity, list_of, map_of, optional, to_wire
 from .types import (
+    Calibration,
+    CalibrationProgress,
     CommandError,
     Console,
     DeviceEventEnvelope,
@@ -89,6 +91,36 @@ class DeviceNamespace:
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+
+    def calibrate(
+        self,
+        *,
+        axes: int,
+        step_ms: int | None = None,
+        options: CallOptions | None = None,
+    ) -> UnaryCall[Calibration]:
+        """Calibrates the axes one after another: an operation reporting each axis, answered at once for 0 axes.
+
+        Calls `device.calibrate` (unary: one request, one answer).
+
+        Args:
+            axes: Axes to calibrate, one after another (at most 8); 0 answers at once. Constraints: minimum 0.
+            step_ms: Milliseconds each axis takes. Constraints: minimum 0. Default: `200`.
+            options: Timeout, client metadata and stream window of this call.
+
+        Returns:
+            A `UnaryCall`: `await` it for the `Calibration` result, or
+            `await call.with_metadata()` for a `Response` with metadata and trailers.
+
+        Raises:
+            VolleyError: Any other failure, such as `DEADLINE_EXCEEDED` or `INVALID_PARAMS`;
+                `VolleyConnectionError` when the connection drops.
+        """
+        params: dict[str, Any] = {}
+        params["axes"] = axes
+        if step_ms is not None:
+            params["step_ms"] = step_ms
+        return self._c.unary("device.calibrate", params, options, Calibration.from_wire, None)
 
     def console_sync(self, *, options: CallOptions | None = None) -> UnaryCall[Console]:
         """This console's own state, sent to it now (when it mirrors `device.console`) rather

@@ -15,6 +15,8 @@ from typing import Any, Literal, TypeAlias
 from ._runtime.values import to_wire
 
 __all__ = [
+    "Calibration",
+    "CalibrationProgress",
     "CommandError",
     "Console",
     "DeviceEventEnvelope",
@@ -33,6 +35,60 @@ __all__ = [
     "decode_DeviceEventEnvelopeVariant",
     "decode_EmergencyEnvelopeVariant",
 ]
+
+
+@dataclass(kw_only=True)
+class Calibration:
+    """What a calibration found.
+
+    Attributes:
+        offsets: Each axis's offset, in millimetres.
+    """
+
+    offsets: list[float]
+
+    def to_wire(self) -> Any:
+        """This value as it goes on the wire."""
+        d: dict[str, Any] = {}
+        d["offsets"] = self.offsets
+        return d
+
+    @classmethod
+    def from_wire(cls, v: Any) -> Calibration:
+        """Reads a value from the wire."""
+        d = v
+        return cls(
+            offsets=d["offsets"],
+        )
+
+
+@dataclass(kw_only=True)
+class CalibrationProgress:
+    """How far a calibration has got.
+
+    Attributes:
+        axis: The axis just calibrated, from 1. Constraints: minimum 0.
+        of: Axes in all. Constraints: minimum 0.
+    """
+
+    axis: int
+    of: int
+
+    def to_wire(self) -> Any:
+        """This value as it goes on the wire."""
+        d: dict[str, Any] = {}
+        d["axis"] = self.axis
+        d["of"] = self.of
+        return d
+
+    @classmethod
+    def from_wire(cls, v: Any) -> CalibrationProgress:
+        """Reads a value from the wire."""
+        d = v
+        return cls(
+            axis=d["axis"],
+            of=d["of"],
+        )
 
 
 @dataclass(kw_only=True)

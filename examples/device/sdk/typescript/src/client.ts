@@ -23,8 +23,10 @@ import {
   StatesApi,
 } from "./runtime/state.js";
 import type {
+  Calibration,
   CommandError,
   Console,
+  DeviceCalibrateParams,
   DeviceEmergencyStopParams,
   DeviceEventEnvelope,
   DeviceMoveByParams,
@@ -142,6 +144,13 @@ export class DeviceNamespace {
   /** @internal */
   constructor(connection: Connection) {
     this.#c = connection;
+  }
+
+  /**
+   * Calibrates the axes one after another: an operation reporting each axis, answered at once for 0 axes.
+   */
+  calibrate(params: DeviceCalibrateParams, options: CallOptions = {}): Promise<Calibration> {
+    return this.#c.unary<Calibration>("device.calibrate", params, options);
   }
 
   /**

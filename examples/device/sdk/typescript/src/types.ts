@@ -4,6 +4,32 @@
 import type { WideInt } from "./runtime/codec.js";
 
 /**
+ * What a calibration found.
+ */
+export interface Calibration {
+  /**
+   * Each axis's offset, in millimetres.
+   */
+  offsets: number[];
+}
+
+/**
+ * How far a calibration has got.
+ */
+export interface CalibrationProgress {
+  /**
+   * The axis just calibrated, from 1.
+   * Constraints: minimum 0.
+   */
+  axis: number;
+  /**
+   * Axes in all.
+   * Constraints: minimum 0.
+   */
+  of: number;
+}
+
+/**
  * Why a command was refused.
  */
 export interface CommandError {
@@ -100,6 +126,23 @@ export interface Status {
    * The position, in millimetres from home.
    */
   position: number;
+}
+
+/**
+ * The parameters of `device.calibrate`.
+ */
+export interface DeviceCalibrateParams {
+  /**
+   * Axes to calibrate, one after another (at most 8); 0 answers at once.
+   * Constraints: minimum 0.
+   */
+  axes: number;
+  /**
+   * Milliseconds each axis takes.
+   * Constraints: minimum 0.
+   * Default: `200`.
+   */
+  step_ms?: number;
 }
 
 /**
