@@ -77,6 +77,15 @@ export interface States {
 {%- endfor %}
 }
 
+{%- if m.has_operations %}
+
+/** The result and progress types of each method that may answer as an operation. */
+export interface MethodOperations {
+{%- for (key, result, progress) in m.operations %}
+  {{ key }}: { result: {{ result }}; progress: {{ progress }} };
+{%- endfor %}
+}
+{%- endif %}
 {%- for mc in m.machines %}
 
 /**
@@ -194,9 +203,22 @@ export class {{ ns.class_name }} {
     return new Client(await Connection.open(url, options, [
 {%- if m.has_handlers %}serverCalls(handlerKinds), {% endif %}
 {%- if m.has_machines %}machines, {% endif %}
+{%- if m.has_operations %}operations, {% endif %}
 {%- if m.has_topics %}topics, {% endif %}
 {%- if m.has_states %}states{% endif %}]));
   }
+
+{%- if m.has_operations %}
+
+  /**
+   * The operation `id` (from `await op.id`, on this client or another), resumed: its
+   * result once it ends, its progress meanwhile, `cancel()`. Name its method to type it.
+   */
+  operation<M extends keyof MethodOperations>(id: string, method?: M): OperationHandle<MethodOperations[M]["result"], MethodOperations[M]["progress"]> {
+    void method;
+    return OperationHandle.resume(this.#c, id);
+  }
+{%- endif %}
 
   /** The underlying connection, for untyped calls and its state. */
   get connection(): Connection {
@@ -216,6 +238,8 @@ export class {{ ns.class_name }} {
 {%- match f.kind %}
 {%- when "unary" %}
     return this.#c.unary<{{ f.value_ty }}>({{ f.wire }}, {{ f.params_arg }}, options);
+{%- when "operation" %}
+    return OperationHandle.start<{{ f.value_ty }}, {{ f.progress_ty }}>(this.#c, {{ f.wire }}, {{ f.params_arg }}, options);
 {%- when "server_stream" %}
     return this.#c.serverStream<{{ f.value_ty }}>({{ f.wire }}, {{ f.params_arg }}, options);
 {%- when "client_stream" %}

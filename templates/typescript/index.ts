@@ -33,3 +33,7 @@ export { StatesApi } from "./runtime/state.js";
 export { MachineSession } from "./runtime/machines.js";
 export type { DataEvent, MachineShape, Transition } from "./runtime/machines.js";
 {%- endif %}
+{%- if m.has_operations %}
+export { OperationHandle } from "./runtime/operations.js";
+export type { OperationState } from "./runtime/operations.js";
+{%- endif %}

@@ -74,6 +74,8 @@ pub struct Method {
     pub output: Option<Type>,
     /// The `data` of `APPLICATION` errors, when the method has a typed error.
     pub error: Option<Type>,
+    /// For a method that may answer as a long-running operation: its progress type.
+    pub operation: Option<Type>,
 }
 
 /// A topic.
@@ -270,6 +272,7 @@ impl Method {
         let input = opt(&m.input, "input");
         let output = opt(&m.output, "output");
         let error = opt(&m.error, "error");
+        let operation = m.operation.as_ref().map(|o| cx.ty(&o.progress, &format!("{at}.operation.progress")));
         Method {
             name: m.name.clone(),
             path: m.name.split('.').map(str::to_string).collect(),
@@ -286,6 +289,7 @@ impl Method {
             input: if kind.caller_streams() { Some(input.unwrap_or(Type::Any)) } else { None },
             output: if kind.callee_streams() { Some(output.unwrap_or(Type::Any)) } else { None },
             error,
+            operation: if kind == Shape::Unary { operation } else { None },
         }
     }
 }

@@ -34,17 +34,17 @@ pub const GLOBALS: &[&str] = &[
 pub const RUNTIME: &[&str] = &[
     "Bytes", "BidiStream", "CallOptions", "Client", "ClientHandlers", "ClientStream",
     "Connection", "ConnectOptions", "ConnectionError", "ConnectionState", "Encoding",
-    "ErrorCode", "HandlerContext", "MachineSession", "Machines", "Metadata", "MethodErrors", "MethodKind", "MethodKinds",
+    "ErrorCode", "HandlerContext", "MachineSession", "Machines", "MethodOperations", "OperationHandle", "OperationState", "Metadata", "MethodErrors", "MethodKind", "MethodKinds",
     "ReconnectOptions", "ServerStream", "States", "StatesApi", "Streamable", "Subscription",
     "Topics", "TopicsApi", "Transition", "VolleyError", "VolleyWarning", "WarningCode",
     "WebSocketConstructor", "WebSocketLike", "WideInt", "applyPatch", "codeName",
     "handlerKinds", "isMethodError", "methodKinds", "parseJson", "serverCalls", "states",
-    "stringifyJson", "topics", "machines",
+    "stringifyJson", "topics", "machines", "operations",
 ];
 
 /// Members of the generated `Client` class besides the service's methods.
 pub const CLIENT_MEMBERS: &[&str] = &[
-    "connect", "close", "connection", "topics", "states", "machines", "constructor", "prototype",
+    "connect", "close", "connection", "topics", "states", "machines", "operation", "constructor", "prototype",
     "toString", "valueOf", "hasOwnProperty", "then",
 ];
 

@@ -155,12 +155,17 @@ impl Methods {
         args.push("options: CallOptions = {}".into());
         self.runtime_types.insert("CallOptions");
         let value = &t.value;
+        let progress = m.operation.as_ref().map(|g| cx.expr(g));
         let returns = match m.kind {
+            Shape::Unary if progress.is_some() => format!("OperationHandle<{value}, {}>", progress.as_deref().unwrap_or("unknown")),
             Shape::Unary => format!("Promise<{value}>"),
             Shape::ClientStream => format!("ClientStream<{value}>"),
             Shape::ServerStream => format!("ServerStream<{value}>"),
             Shape::BidiStream => format!("BidiStream<{value}>"),
         };
+        if progress.is_some() {
+            self.values.insert("OperationHandle");
+        }
         if m.kind != Shape::Unary {
             self.values.insert(match m.kind {
                 Shape::ServerStream => "ServerStream",
@@ -175,12 +180,13 @@ impl Methods {
             member,
             wire: string_literal(&m.name),
             docs: method_docs(m),
-            kind: m.kind.as_str(),
+            kind: if progress.is_some() { "operation" } else { m.kind.as_str() },
             signature: args.join(", "),
             params_arg,
             returns,
             value_ty: t.value,
             input_ty: t.input,
+            progress_ty: progress.unwrap_or_default(),
         });
     }
 

@@ -42,6 +42,8 @@ pub struct Model {
     pub states: Vec<KeyedType>,
     /// The state machines (`client.machines`).
     pub machines: Vec<TsMachine>,
+    /// `MethodOperations` entries: each operation method's result and progress types.
+    pub operations: Vec<(String, String, String)>,
     /// Names `client.ts` imports from `types.ts`.
     pub client_type_imports: Vec<String>,
     /// Type names `types.ts` imports from `runtime/codec.ts` (`WideInt`, `Bytes`).
@@ -60,6 +62,8 @@ pub struct Model {
     pub has_states: bool,
     /// Whether the service has state machines (the `machines` module).
     pub has_machines: bool,
+    /// Whether a method may answer as an operation (the `operations` module).
+    pub has_operations: bool,
     /// The package's name as a JSON string.
     pub package_name_literal: String,
     /// The package's version as a JSON string.
@@ -80,7 +84,7 @@ pub struct RuntimeImport {
 /// The runtime modules a service needs: the core always; `streams` for streaming
 /// methods, `server_calls` for methods the server calls on the client, `topics` and
 /// `state` (with `subscriptions` and `patch`) for topics and shared states.
-pub fn runtime_modules(streams: bool, handlers: bool, topics: bool, states: bool, machines: bool) -> Vec<&'static str> {
+pub fn runtime_modules(streams: bool, handlers: bool, topics: bool, states: bool, machines: bool, operations: bool) -> Vec<&'static str> {
     super::runtime::MODULES
         .iter()
         .map(|(name, _)| *name)
@@ -91,6 +95,7 @@ pub fn runtime_modules(streams: bool, handlers: bool, topics: bool, states: bool
             "topics" => topics,
             "patch" | "state" => states,
             "machines" => machines,
+            "operations" => operations,
             _ => true,
         })
         .collect()
@@ -112,6 +117,7 @@ pub fn runtime_module_of(name: &str) -> &'static str {
         "applyPatch" => "patch",
         "StatesApi" | "states" => "state",
         "MachineSession" | "machines" | "Transition" | "DataEvent" => "machines",
+        "OperationHandle" | "operations" | "OperationState" => "operations",
         _ => "connection",
     }
 }
@@ -282,6 +288,8 @@ pub struct TsMethod {
     pub value_ty: String,
     /// The input item type (client and bidi streams), else empty.
     pub input_ty: String,
+    /// The progress type of an operation (`kind` is `operation`), else empty.
+    pub progress_ty: String,
 }
 
 /// A method the client serves.
@@ -373,6 +381,15 @@ impl Model {
         let has_topics = !service.topics.is_empty();
         let has_states = !service.states.is_empty();
         let has_machines = !service.machines.is_empty();
+        let operations: Vec<(String, String, String)> = methods
+            .iter()
+            .filter(|m| m.side == ir::Side::Server)
+            .filter_map(|m| {
+                let progress = m.operation.as_ref()?;
+                Some((string_literal(&m.name), cx.expr(m.result.as_ref().unwrap_or(&ir::Type::Null)), cx.expr(progress)))
+            })
+            .collect();
+        let has_operations = !operations.is_empty();
         if has_handlers {
             values.insert("serverCalls");
         } else {
@@ -388,7 +405,10 @@ impl Model {
             values.extend(["MachineSession", "machines"]);
             runtime_types.extend(["CallOptions", "Transition"]);
         }
-        let runtime_modules = runtime_modules(has_streams, has_handlers, has_topics, has_states, has_machines);
+        if has_operations {
+            values.extend(["OperationHandle", "operations"]);
+        }
+        let runtime_modules = runtime_modules(has_streams, has_handlers, has_topics, has_states, has_machines, has_operations);
         let client_imports = runtime_imports(&values, &runtime_types);
         Model {
             package_name_literal: string_literal(&package_name),
@@ -401,6 +421,8 @@ impl Model {
             has_topics,
             has_states,
             has_machines,
+            has_operations,
+            operations,
             readme,
             package_name,
             package_version,
@@ -439,7 +461,7 @@ fn params_types(cx: &mut Cx, methods: &[&ir::Method], types: &mut Vec<TypeDecl>)
 fn client_type_imports(cx: &Cx, service: &Service, methods: &[&ir::Method], params_types: &BTreeMap<String, String>) -> Vec<String> {
     let mut refs = BTreeSet::new();
     for m in methods {
-        for t in [&m.result, &m.input, &m.output, &m.error].into_iter().flatten() {
+        for t in [&m.result, &m.input, &m.output, &m.error, &m.operation].into_iter().flatten() {
             t.refs(&mut refs);
         }
     }

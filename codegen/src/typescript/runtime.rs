@@ -11,7 +11,7 @@ macro_rules! modules {
 /// Each module's name (`src/runtime/<name>.ts`) and source.
 pub const MODULES: &[(&str, &str)] = modules![
     "frames", "errors", "codec", "credit", "queue", "socket", "reconnect", "calls", "connection",
-    "streams", "server_calls", "subscriptions", "topics", "patch", "state", "machines",
+    "streams", "server_calls", "subscriptions", "topics", "patch", "state", "machines", "operations",
 ];
 
 /// The position of a module in [`MODULES`].

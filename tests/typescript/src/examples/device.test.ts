@@ -15,8 +15,11 @@ import {
   type Jog,
   type PropertyChange,
   type VolleyWarning,
+  type CalibrationProgress,
+  ErrorCode,
+  VolleyError,
 } from "../../generated/device/src/index.js";
-import { eventually, serverUrl } from "./helpers.js";
+import { eventually, serverUrl, startProxy } from "./helpers.js";
 
 const url = serverUrl("device");
 
@@ -139,6 +142,70 @@ for (const encoding of ["json", "msgpack"] as Encoding[]) {
       await mine.unsubscribe();
       await theirs.unsubscribe();
       await other.close();
+    });
+  });
+
+  describe(`device operations over ${encoding}`, () => {
+    let client: Client;
+
+    before(async () => {
+      client = await Client.connect(url, { encoding: [encoding] });
+      await client.device.resume({ by: "ops" });
+    });
+
+    after(async () => {
+      await client.close();
+    });
+
+    test("answered at once: a result and no operation", async () => {
+      const op = client.device.calibrate({ axes: 0 });
+      assert.deepEqual(await op.result(), { offsets: [] });
+      assert.equal(await op.id, null);
+      assert.equal(await op.cancel(), false);
+    });
+
+    test("accepted: the id at once, typed progress as it goes, then the result", async () => {
+      const op = client.device.calibrate({ axes: 3, step_ms: 20 });
+      const id = await op.id;
+      assert.match(id ?? "", /^[0-9a-f]{32}$/);
+      const seen: CalibrationProgress[] = [];
+      for await (const p of op.progress()) seen.push(p);
+      assert.deepEqual(seen.map((p) => [p.axis, p.of]), [[1, 3], [2, 3], [3, 3]]);
+      assert.deepEqual(await op.result(), { offsets: [0.01, 0.02, 0.03] });
+      const state = await op.state();
+      assert.equal(state.done, true);
+      assert.deepEqual(state.result, { offsets: [0.01, 0.02, 0.03] });
+    });
+
+    test("resumed by id from another client, and cancelled", async () => {
+      const op = client.device.calibrate({ axes: 8, step_ms: 500 });
+      const id = (await op.id)!;
+      const other = await Client.connect(url, { encoding: [encoding] });
+      try {
+        const resumed = other.operation(id, "device.calibrate");
+        assert.equal(await resumed.id, id);
+        assert.equal(await resumed.cancel(), true);
+        await assert.rejects(resumed.result(), (e: unknown) => e instanceof VolleyError && e.code === ErrorCode.CANCELLED);
+        await assert.rejects(op.result(), (e: unknown) => e instanceof VolleyError && e.code === ErrorCode.CANCELLED);
+        assert.equal(await resumed.cancel(), false, "it had ended");
+        await assert.rejects(other.operation("0".repeat(32)).result(), (e: unknown) => e instanceof VolleyError && e.code === ErrorCode.OPERATION_NOT_FOUND);
+      } finally {
+        await other.close();
+      }
+    });
+
+    test("a connection lost mid-operation still gets the result", async () => {
+      const proxy = await startProxy(url);
+      const own = await Client.connect(proxy.url, { encoding: [encoding], reconnect: { initialDelayMs: 20, maxDelayMs: 100 } });
+      try {
+        const op = own.device.calibrate({ axes: 3, step_ms: 100 });
+        await op.id;
+        proxy.cut();
+        assert.deepEqual(await op.result(), { offsets: [0.01, 0.02, 0.03] }, "awaited by id once the connection was back");
+      } finally {
+        await own.close();
+        await proxy.close();
+      }
     });
   });
 }

@@ -22,8 +22,15 @@ import {
   states,
   StatesApi,
 } from "./runtime/state.js";
+import {
+  OperationHandle,
+  operations,
+} from "./runtime/operations.js";
+// Adds the streaming calls to `Connection`.
+import "./runtime/streams.js";
 import type {
   Calibration,
+  CalibrationProgress,
   CommandError,
   Console,
   DeviceCalibrateParams,
@@ -90,6 +97,11 @@ export interface States {
   "device.console": Console;
 }
 
+/** The result and progress types of each method that may answer as an operation. */
+export interface MethodOperations {
+  "device.calibrate": { result: Calibration; progress: CalibrationProgress };
+}
+
 /**
  * Whether `err` is the `APPLICATION` error of `method`, narrowing its `data` to the
  * method's error type.
@@ -123,7 +135,16 @@ export class Client {
    * `ws://127.0.0.1:8080/`. Fails with a `ConnectionError` if it cannot be reached.
    */
   static async connect(url: string, options: ConnectOptions<ClientHandlers> = {}): Promise<Client> {
-    return new Client(await Connection.open(url, options, [topics, states]));
+    return new Client(await Connection.open(url, options, [operations, topics, states]));
+  }
+
+  /**
+   * The operation `id` (from `await op.id`, on this client or another), resumed: its
+   * result once it ends, its progress meanwhile, `cancel()`. Name its method to type it.
+   */
+  operation<M extends keyof MethodOperations>(id: string, method?: M): OperationHandle<MethodOperations[M]["result"], MethodOperations[M]["progress"]> {
+    void method;
+    return OperationHandle.resume(this.#c, id);
   }
 
   /** The underlying connection, for untyped calls and its state. */
@@ -149,8 +170,8 @@ export class DeviceNamespace {
   /**
    * Calibrates the axes one after another: an operation reporting each axis, answered at once for 0 axes.
    */
-  calibrate(params: DeviceCalibrateParams, options: CallOptions = {}): Promise<Calibration> {
-    return this.#c.unary<Calibration>("device.calibrate", params, options);
+  calibrate(params: DeviceCalibrateParams, options: CallOptions = {}): OperationHandle<Calibration, CalibrationProgress> {
+    return OperationHandle.start<Calibration, CalibrationProgress>(this.#c, "device.calibrate", params, options);
   }
 
   /**
