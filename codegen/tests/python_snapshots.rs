@@ -55,6 +55,7 @@ fn package_layout_and_names() {
             "shapes_client/_runtime/patch.py",
             "shapes_client/_runtime/state.py",
             "shapes_client/_runtime/machines.py",
+            "shapes_client/_runtime/operations.py",
             "shapes_client/types.py",
             "shapes_client/client.py",
             "shapes_client/py.typed",

@@ -28,6 +28,9 @@ from ._runtime.topics import Notification, Overflow, Subscription
 {%- if m.has_machines() %}
 from ._runtime.machines import DataEvent, MachineSession, Transition
 {%- endif %}
+{%- if m.has_operations() %}
+from ._runtime.operations import OperationHandle
+{%- endif %}
 from .client import (
     Client,
     ClientHandlers,
@@ -59,6 +62,9 @@ __all__ = [
 {%- endif %}
     "ErrorCode",
     "Metadata",
+{%- if m.has_operations() %}
+    "OperationHandle",
+{%- endif %}
 {%- if m.has_topics() %}
     "Notification",
     "Overflow",

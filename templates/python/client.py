@@ -13,6 +13,8 @@
 {%- endfor %}
 {%- if f.runtime == "unary" %}
         return self._c.unary({{ f.wire }}, params, options, {{ f.decode }}, {{ f.error }})
+{%- else if f.runtime == "operation" %}
+        return OperationHandle(self._c, {{ f.decode }}, {{ f.progress }}, {{ f.wire }}, params, options)
 {%- else %}
         return _{{ f.runtime }}(self._c, {{ f.wire }}, params, options, {{ f.decode }}, {{ f.items }}, {{ f.error }})
 {%- endif %}
@@ -35,6 +37,9 @@ from ._runtime.errors import VolleyError, VolleyWarning
 {%- if m.has_machines() %}
 from typing import Literal
 from ._runtime.machines import DataEvent, MachineSession, Machines, Transition
+{%- endif %}
+{%- if m.has_operations() %}
+from ._runtime.operations import OperationHandle, Operations
 {%- endif %}
 from ._runtime.reconnect import Backoff
 {%- if m.serves() %}
@@ -374,12 +379,8 @@ class Client:
             lambda: Connection.open(
                 url,
                 encoding=encoding,
-{%- if m.serves() && m.has_machines() %}
-                extensions=[Machines, ServerCalls.of(table)],
-{%- else if m.serves() %}
-                extensions=[ServerCalls.of(table)],
-{%- else if m.has_machines() %}
-                extensions=[Machines],
+{%- if !m.extensions().is_empty() %}
+                extensions=[{{ m.extensions() }}],
 {%- endif %}
                 reconnect=reconnect,
                 open_timeout=open_timeout,
@@ -388,6 +389,14 @@ class Client:
                 ssl=ssl,
             )
         )
+
+{%- if m.has_operations() %}
+
+    def operation(self, id: str) -> OperationHandle[Any, Any]:
+        """The operation `id` (from `await op.started()`, on this client or another),
+        resumed: its result once it ends, its progress meanwhile, `cancel()`."""
+        return OperationHandle(self._c, identity, identity, id=id)
+{%- endif %}
 
     @property
     def connection(self) -> Connection:

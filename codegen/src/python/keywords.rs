@@ -29,7 +29,7 @@ pub const RUNTIME: &[&str] = &[
     "is_number", "list_of", "map_of", "optional", "to_wire", "typed_error",
     "DEFAULT_STATE_BUFFER", "DEFAULT_TOPIC_BUFFER", "Notification", "Overflow", "PatchError",
     "SharedState", "Subscription", "apply_patch", "notification",
-    "payload", "topic_matches", "ServerCalls", "DataEvent", "MachineSession", "Machines",
+    "payload", "topic_matches", "ServerCalls", "DataEvent", "MachineSession", "Machines", "OperationHandle", "Operations",
     "Transition", "Literal",
 ];
 
@@ -38,7 +38,7 @@ pub const RUNTIME: &[&str] = &[
 pub const CLIENT_MEMBERS: &[&str] = &["connect", "close", "connection", "_c"];
 
 /// Members of the generated `Client` class only: its topics and shared states.
-pub const ROOT_MEMBERS: &[&str] = &["topics", "states", "machines"];
+pub const ROOT_MEMBERS: &[&str] = &["topics", "states", "machines", "operation"];
 
 /// Members of `client.topics` besides one method per topic.
 pub const TOPICS_MEMBERS: &[&str] = &["subscribe", "_c"];

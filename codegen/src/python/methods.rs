@@ -184,7 +184,12 @@ impl Methods {
         args.extend(p.sig_params.iter().cloned());
         args.push("options: CallOptions | None = None".into());
         let streams_out = m.kind.callee_streams();
-        let returns = if streams_out { format!("Stream[{}]", p.value.ann) } else { format!("UnaryCall[{}]", p.value.ann) };
+        let progress = m.operation.as_ref().map(|g| cx.py(g, &format!("{}Progress", p.ctx)));
+        let returns = match &progress {
+            Some(g) => format!("OperationHandle[{}, {}]", p.value.ann, g.ann),
+            None if streams_out => format!("Stream[{}]", p.value.ann),
+            None => format!("UnaryCall[{}]", p.value.ann),
+        };
         let docs = docstring(&member_docs(m, &p), 8);
         let example = example_call(&self.namespaces[parent], &member, &p.params, m.kind, &p.value.ann);
         self.examples.entry(m.kind.as_str()).or_insert(example);
@@ -195,7 +200,9 @@ impl Methods {
             docs,
             header: def_header("def", &member, &args, &returns),
             params: p.params,
-            runtime: if streams_out {
+            runtime: if progress.is_some() {
+                "operation"
+            } else if streams_out {
                 "stream"
             } else if has_input {
                 "client_stream"
@@ -205,6 +212,7 @@ impl Methods {
             decode: p.value.dec.unwrap_or_else(|| "identity".into()),
             items: if has_input { "items" } else { "None" },
             error: p.error.map(|(n, _)| n).unwrap_or_else(|| "None".into()),
+            progress: progress.and_then(|g| g.dec).unwrap_or_else(|| "identity".into()),
         });
     }
 }

@@ -51,6 +51,8 @@ enum Need {
     States,
     /// The schema declares state machines.
     Machines,
+    /// A method may answer as an operation.
+    Operations,
 }
 
 impl Need {
@@ -63,6 +65,7 @@ impl Need {
             Need::Topics => m.has_topics(),
             Need::States => m.has_states(),
             Need::Machines => m.has_machines(),
+            Need::Operations => m.has_operations(),
         }
     }
 }
@@ -94,6 +97,7 @@ const RUNTIME: &[(&str, &str, Need)] = runtime![
     "patch.py": States,
     "state.py": States,
     "machines.py": Machines,
+    "operations.py": Operations,
 ];
 
 #[derive(Template)]

@@ -95,6 +95,28 @@ impl Model {
     pub fn has_machines(&self) -> bool {
         !self.machines.is_empty()
     }
+
+    /// Whether a method may answer as an operation: the SDK gets `operations` and
+    /// `client.operation(id)`.
+    pub fn has_operations(&self) -> bool {
+        self.namespaces.iter().any(|ns| ns.methods.iter().any(|f| f.runtime == "operation"))
+    }
+
+    /// The extensions `Client.connect` installs when connecting, so they see frames
+    /// before topics do.
+    pub fn extensions(&self) -> String {
+        let mut list = vec![];
+        if self.has_machines() {
+            list.push("Machines");
+        }
+        if self.has_operations() {
+            list.push("Operations");
+        }
+        if self.serves() {
+            list.push("ServerCalls.of(table)");
+        }
+        list.join(", ")
+    }
 }
 
 /// A method of `client.topics` (one topic) or `client.states` (one shared state).
@@ -290,6 +312,8 @@ pub struct PyMethod {
     pub items: &'static str,
     /// The method's error class, or `None`.
     pub error: String,
+    /// For an operation (`runtime` is `operation`): the progress decoder.
+    pub progress: String,
 }
 
 /// A parameter of a server method.
@@ -374,7 +398,7 @@ impl Model {
             .unwrap_or_else(|| format!("Typed client for the {} volley service", service.name));
         let mut types_imports: Vec<String> = cx.runtime_used.iter().map(|s| s.to_string()).collect();
         types_imports.sort();
-        let streams = namespaces.iter().any(|ns| ns.methods.iter().any(|f| f.runtime != "unary"));
+        let streams = namespaces.iter().any(|ns| ns.methods.iter().any(|f| f.runtime == "stream" || f.runtime == "client_stream"));
         Model {
             package_name,
             import_name,

@@ -376,7 +376,7 @@ impl Model {
             .clone()
             .unwrap_or_else(|| format!("Typed client for the {} volley service", service.name));
         runtime_types.extend(std::mem::take(&mut cx.used));
-        let has_streams = namespaces.iter().flat_map(|n| &n.methods).any(|f| f.kind != "unary");
+        let has_streams = namespaces.iter().flat_map(|n| &n.methods).any(|f| f.kind != "unary" && f.kind != "operation");
         let has_handlers = !handlers.is_empty();
         let has_topics = !service.topics.is_empty();
         let has_states = !service.states.is_empty();

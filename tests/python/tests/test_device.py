@@ -12,7 +12,11 @@ from typing import AsyncIterator, Callable, TypeVar
 
 import pytest
 from device_client import (
+    Backoff,
+    Calibration,
+    CalibrationProgress,
     Client,
+    VolleyError,
     DeviceEventEnvelope,
     DeviceEventEnvelopeVariantHeartbeat,
     DeviceEventEnvelopeVariantStarted,
@@ -24,6 +28,7 @@ from device_client import (
 )
 
 from conftest import server_url
+from test_credentials import CuttingProxy
 
 T = TypeVar("T")
 
@@ -153,3 +158,60 @@ async def test_one_consoles_moves_happen_in_the_order_sent(device: Client) -> No
         device.device.move_by(delta=3, settle_ms=0),
     )
     assert [p - start for p in after] == [1, 3, 6]
+
+
+# ---- long-running operations ---------------------------------------------------------
+
+
+async def test_calibrate_answered_at_once_is_no_operation(device: Client) -> None:
+    op = device.device.calibrate(axes=0)
+    assert await op.result() == Calibration(offsets=[])
+    assert await op.started() is None
+    assert await op.cancel() is False
+
+
+async def test_calibrate_as_an_operation_id_progress_result(device: Client) -> None:
+    op = device.device.calibrate(axes=3, step_ms=20)
+    op_id = await op.started()
+    assert op_id is not None and re.fullmatch(r"[0-9a-f]{32}", op_id)
+    seen = [p async for p in op.progress()]
+    assert seen == [CalibrationProgress(axis=n, of=3) for n in (1, 2, 3)]
+    assert await op.result() == Calibration(offsets=[0.01, 0.02, 0.03])
+    state = await op.state()
+    assert state["done"] is True and state["result"] == {"offsets": [0.01, 0.02, 0.03]}
+
+
+async def test_an_operation_resumed_elsewhere_and_cancelled(device: Client, encoding: str) -> None:
+    op = device.device.calibrate(axes=8, step_ms=500)
+    op_id = await op.started()
+    assert op_id is not None
+    async with Client.connect(server_url("device"), encoding=encoding) as other:
+        resumed = other.operation(op_id)
+        assert await resumed.cancel() is True
+        with pytest.raises(VolleyError) as e:
+            await resumed.result()
+        assert e.value.code == ErrorCode.CANCELLED
+        with pytest.raises(VolleyError) as e:
+            await op.result()
+        assert e.value.code == ErrorCode.CANCELLED
+        assert await resumed.cancel() is False, "it had ended"
+        with pytest.raises(VolleyError) as e:
+            await other.operation("0" * 32).result()
+        assert e.value.code == ErrorCode.OPERATION_NOT_FOUND
+
+
+async def test_a_connection_lost_mid_operation_still_gets_the_result(encoding: str) -> None:
+    port = int(server_url("device").rstrip("/").rsplit(":", 1)[1])
+    proxy = CuttingProxy(port)
+    url = await proxy.start()
+    try:
+        async with Client.connect(url, encoding=encoding, reconnect=Backoff(initial=0.02, maximum=0.1)) as client:
+            await client.device.resume(by="ops")
+            op = client.device.calibrate(axes=3, step_ms=100)
+            assert await op.started() is not None
+            proxy.cut()
+            result = await asyncio.wait_for(op.result(), 10)
+            assert result == Calibration(offsets=[0.01, 0.02, 0.03]), "awaited by id once the connection was back"
+            assert proxy.accepted == 2
+    finally:
+        await proxy.close()

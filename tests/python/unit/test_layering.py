@@ -10,7 +10,7 @@ from pathlib import Path
 
 RUNTIME = Path(__file__).resolve().parents[3] / "templates" / "python" / "_runtime"
 CORE = ["errors", "values", "frames", "codec", "credit", "reconnect", "transport", "calls", "connection"]
-OPTIONAL = ["streams", "server_calls", "subscriptions", "topics", "patch", "state", "machines"]
+OPTIONAL = ["streams", "server_calls", "subscriptions", "topics", "patch", "state", "machines", "operations"]
 
 
 def test_the_core_imports_no_optional_module() -> None:

@@ -18,6 +18,7 @@ from ._runtime.reconnect import Backoff
 from ._runtime.patch import PatchError, apply_patch
 from ._runtime.state import SharedState
 from ._runtime.topics import Notification, Overflow, Subscription
+from ._runtime.operations import OperationHandle
 from .client import (
     Client,
     ClientHandlers,
@@ -55,6 +56,7 @@ __all__ = [
     "Connection",
     "ErrorCode",
     "Metadata",
+    "OperationHandle",
     "Notification",
     "Overflow",
     "PatchError",

@@ -13,6 +13,7 @@ from typing import Mapping as _Mapping
 from ._runtime.calls import CallOptions, Input, UnaryCall
 from ._runtime.connection import Connection
 from ._runtime.errors import VolleyError, VolleyWarning
+from ._runtime.operations import OperationHandle, Operations
 from ._runtime.reconnect import Backoff
 from ._runtime.state import DEFAULT_STATE_BUFFER, SharedState
 from ._runtime.topics import DEFAULT_TOPIC_BUFFER, Notification, Overflow, Subscription, notification, payload
@@ -98,7 +99,7 @@ class DeviceNamespace:
         axes: int,
         step_ms: int | None = None,
         options: CallOptions | None = None,
-    ) -> UnaryCall[Calibration]:
+    ) -> OperationHandle[Calibration, CalibrationProgress]:
         """Calibrates the axes one after another: an operation reporting each axis, answered at once for 0 axes.
 
         Calls `device.calibrate` (unary: one request, one answer).
@@ -120,7 +121,7 @@ class DeviceNamespace:
         params["axes"] = axes
         if step_ms is not None:
             params["step_ms"] = step_ms
-        return self._c.unary("device.calibrate", params, options, Calibration.from_wire, None)
+        return OperationHandle(self._c, Calibration.from_wire, CalibrationProgress.from_wire, "device.calibrate", params, options)
 
     def console_sync(self, *, options: CallOptions | None = None) -> UnaryCall[Console]:
         """This console's own state, sent to it now (when it mirrors `device.console`) rather
@@ -560,6 +561,7 @@ class Client:
             lambda: Connection.open(
                 url,
                 encoding=encoding,
+                extensions=[Operations],
                 reconnect=reconnect,
                 open_timeout=open_timeout,
                 on_warning=on_warning,
@@ -567,6 +569,11 @@ class Client:
                 ssl=ssl,
             )
         )
+
+    def operation(self, id: str) -> OperationHandle[Any, Any]:
+        """The operation `id` (from `await op.started()`, on this client or another),
+        resumed: its result once it ends, its progress meanwhile, `cancel()`."""
+        return OperationHandle(self._c, identity, identity, id=id)
 
     @property
     def connection(self) -> Connection:

@@ -26,8 +26,6 @@ import {
   OperationHandle,
   operations,
 } from "./runtime/operations.js";
-// Adds the streaming calls to `Connection`.
-import "./runtime/streams.js";
 import type {
   Calibration,
   CalibrationProgress,

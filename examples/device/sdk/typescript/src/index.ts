@@ -13,7 +13,6 @@ export { Connection } from "./runtime/connection.js";
 export type { ConnectionState, ConnectOptions } from "./runtime/connection.js";
 export type { ReconnectOptions } from "./runtime/reconnect.js";
 export type { WebSocketConstructor, WebSocketLike } from "./runtime/socket.js";
-export { BidiStream, ClientStream, ServerStream } from "./runtime/streams.js";
 export type { Subscription } from "./runtime/subscriptions.js";
 export { TopicsApi } from "./runtime/topics.js";
 export { applyPatch } from "./runtime/patch.js";
