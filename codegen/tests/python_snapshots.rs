@@ -41,6 +41,7 @@ fn package_layout_and_names() {
             "shapes_client/_runtime/__init__.py",
             "shapes_client/_runtime/errors.py",
             "shapes_client/_runtime/values.py",
+            "shapes_client/_runtime/readers.py",
             "shapes_client/_runtime/frames.py",
             "shapes_client/_runtime/codec.py",
             "shapes_client/_runtime/credit.py",
@@ -77,7 +78,7 @@ fn a_service_gets_only_the_runtime_it_uses() {
         .collect();
     assert_eq!(
         runtime,
-        ["__init__.py", "errors.py", "values.py", "frames.py", "codec.py", "credit.py", "reconnect.py", "transport.py", "calls.py", "connection.py"]
+        ["__init__.py", "errors.py", "values.py", "readers.py", "frames.py", "codec.py", "credit.py", "reconnect.py", "transport.py", "calls.py", "connection.py"]
     );
     let client = file(&files, "client.py");
     for absent in ["_runtime.streams", "_runtime.server_calls", "_runtime.topics", "_runtime.state", "self.topics", "self.states", "ServerCalls"] {

@@ -83,6 +83,7 @@ const RUNTIME: &[(&str, &str, Need)] = runtime![
     "__init__.py": Core,
     "errors.py": Core,
     "values.py": Core,
+    "readers.py": Core,
     "frames.py": Core,
     "codec.py": Core,
     "credit.py": Core,

@@ -4,14 +4,13 @@ events the server pushes arrive as `NOTIFY` on the machine's topic."""
 
 from __future__ import annotations
 
-import asyncio
-import collections
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Generic, Mapping, TypeVar
 
 from .calls import CallOptions
 from .connection import Connection, Extension
 from .frames import NOTIFY
+from .readers import Backlog
 from .values import identity
 
 __all__ = ["DataEvent", "MachineSession", "Machines", "Transition", "RESET"]
@@ -22,10 +21,6 @@ X = TypeVar("X")
 #: The status of a transition the client reports itself after a reconnect: the session
 #: is new (a new connection), so it is where the server says, not where an event moved it.
 RESET = 205
-
-#: Transitions or data events an iterator keeps for a reader that lags.
-ITERATOR_QUEUE = 1024
-
 
 @dataclass(frozen=True)
 class Transition:
@@ -73,31 +68,6 @@ class Machines(Extension):
             session._end(error)
 
 
-class _Reader(Generic[T]):
-    """One `async for` over a session's transitions or data events."""
-
-    def __init__(self) -> None:
-        self.items: collections.deque[T] = collections.deque()
-        self.wake = asyncio.Event()
-        self.error: BaseException | None = None
-        self.ended = False
-
-    def push(self, item: T) -> None:
-        if self.ended:
-            return
-        if len(self.items) >= ITERATOR_QUEUE:
-            self.error = OverflowError(f"the reader fell {ITERATOR_QUEUE} pushes behind and was stopped")
-            self.ended = True
-        else:
-            self.items.append(item)
-        self.wake.set()
-
-    def end(self, error: BaseException | None) -> None:
-        self.ended = True
-        self.error = self.error or error
-        self.wake.set()
-
-
 class MachineSession(Generic[X]):
     """This connection's session of one machine, as the generated session classes
     build on: `state`, `data`, `send`, `on_transition`, `on_data`, `async for` over
@@ -124,8 +94,8 @@ class MachineSession(Generic[X]):
         self._data: Any = None
         self._on_transition: list[Callable[[Transition], None]] = []
         self._on_data: list[Callable[[DataEvent[X]], None]] = []
-        self._transition_readers: list[_Reader[Transition]] = []
-        self._data_readers: list[_Reader[DataEvent[X]]] = []
+        self._transition_readers: list[Backlog[Transition]] = []
+        self._data_readers: list[Backlog[DataEvent[X]]] = []
         conn.extension(Machines).sessions[name] = self
 
     @property
@@ -164,13 +134,13 @@ class MachineSession(Generic[X]):
         """The transitions from now on: `async for t in session.transitions():`. Goes on
         across reconnects and ends when the client closes; a reader that falls 1024
         behind gets those it has, then `OverflowError`."""
-        reader: _Reader[Transition] = _Reader()
+        reader: Backlog[Transition] = Backlog(f"the transitions of {self.name}")
         self._transition_readers.append(reader)
         return self._read(reader, self._transition_readers)
 
     def data_events(self) -> AsyncIterator[DataEvent[X]]:
         """The data events from now on, as `transitions()`."""
-        reader: _Reader[DataEvent[X]] = _Reader()
+        reader: Backlog[DataEvent[X]] = Backlog(f"the data events of {self.name}")
         self._data_readers.append(reader)
         return self._read(reader, self._data_readers)
 
@@ -218,17 +188,10 @@ class MachineSession(Generic[X]):
         for data_reader in self._data_readers:
             data_reader.end(error)
 
-    async def _read(self, reader: _Reader[T], readers: list[_Reader[T]]) -> AsyncIterator[T]:
+    async def _read(self, reader: Backlog[T], readers: list[Backlog[T]]) -> AsyncIterator[T]:
         try:
-            while True:
-                while reader.items:
-                    yield reader.items.popleft()
-                if reader.ended:
-                    if reader.error is not None:
-                        raise reader.error
-                    return
-                reader.wake.clear()
-                await reader.wake.wait()
+            async for item in reader.drain():
+                yield item
         finally:
             if reader in readers:
                 readers.remove(reader)

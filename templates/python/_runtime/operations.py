@@ -6,13 +6,13 @@ awaited by id, after a reconnect or from another client."""
 from __future__ import annotations
 
 import asyncio
-import collections
 from typing import Any, AsyncIterator, Callable, Generic, Mapping, TypeVar
 
 from .calls import CallOptions
 from .connection import Connection, Extension
 from .errors import VolleyConnectionError
 from .frames import NOTIFY
+from .readers import Backlog
 from .values import identity
 
 __all__ = ["OperationHandle", "Operations"]
@@ -22,9 +22,6 @@ G = TypeVar("G")
 
 #: The topic of progress notifications.
 PROGRESS = "volley.operation"
-
-#: Progress updates a `progress()` iterator keeps for a reader that lags.
-ITERATOR_QUEUE = 1024
 
 
 class Operations(Extension):
@@ -92,7 +89,7 @@ class OperationHandle(Generic[R, G]):
         self._known = asyncio.Event()
         if id is not None:
             self._known.set()
-        self._readers: list[_Reader[G]] = []
+        self._readers: list[Backlog[G]] = []
         self._listeners: list[Callable[[G], None]] = []
         if method is not None:
             self._task = asyncio.ensure_future(self._run(method, params or {}, options))
@@ -124,20 +121,13 @@ class OperationHandle(Generic[R, G]):
     async def progress(self) -> AsyncIterator[G]:
         """The progress updates from now on, ending when the operation does. A reader
         that falls 1024 behind gets those it has, then `OverflowError`."""
-        reader: _Reader[G] = _Reader()
+        reader: Backlog[G] = Backlog("an operation's progress")
         self._readers.append(reader)
         if self._task.done():
             reader.end()
         try:
-            while True:
-                while reader.items:
-                    yield reader.items.popleft()
-                if reader.ended:
-                    if reader.error is not None:
-                        raise reader.error
-                    return
-                reader.wake.clear()
-                await reader.wake.wait()
+            async for item in reader.drain():
+                yield item
         finally:
             if reader in self._readers:
                 self._readers.remove(reader)
@@ -223,26 +213,3 @@ class OperationHandle(Generic[R, G]):
             reader.end()
         if not self._task.cancelled():
             self._task.exception()  # retrieved: an unread failure is not logged as lost
-
-
-class _Reader(Generic[G]):
-    def __init__(self) -> None:
-        self.items: collections.deque[G] = collections.deque()
-        self.wake = asyncio.Event()
-        self.error: BaseException | None = None
-        self.ended = False
-
-    def push(self, item: G) -> None:
-        if self.ended:
-            return
-        if len(self.items) >= ITERATOR_QUEUE:
-            self.error = OverflowError(f"the progress reader fell {ITERATOR_QUEUE} updates behind and was stopped")
-            self.ended = True
-        else:
-            self.items.append(item)
-        self.wake.set()
-
-    def end(self) -> None:
-        self.ended = True
-        self.wake.set()
-

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 RUNTIME = Path(__file__).resolve().parents[3] / "templates" / "python" / "_runtime"
-CORE = ["errors", "values", "frames", "codec", "credit", "reconnect", "transport", "calls", "connection"]
+CORE = ["errors", "values", "readers", "frames", "codec", "credit", "reconnect", "transport", "calls", "connection"]
 OPTIONAL = ["streams", "server_calls", "subscriptions", "topics", "patch", "state", "machines", "operations"]
 
 
