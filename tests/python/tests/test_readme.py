@@ -68,7 +68,7 @@ def test_the_sessions_snippet_prints_what_its_comments_say() -> None:
     block = next(b for b in python_blocks() if "device_client" in b)
     out = run_block(block, {"__name__": "readme"})
     assert out.strip().split("\n") == commented_output(block)
-    assert len(commented_output(block)) == 4
+    assert len(commented_output(block)) == 6
 
 
 def test_the_state_machine_snippet_prints_what_its_comments_say() -> None:

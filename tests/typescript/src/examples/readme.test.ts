@@ -126,7 +126,7 @@ describe("README TypeScript snippets", () => {
   test("the sessions snippet prints what its comments say", () => {
     const out = printed(outputs.device!);
     assert.deepEqual(out, commentedOutput(device), "the output matches the README's comments");
-    assert.equal(out.length, 4);
+    assert.equal(out.length, 6);
   });
 
   test("the state-machine snippet prints what its comments say", () => {
