@@ -9,9 +9,13 @@
 //! Reading is lenient where the protocol lets a server leave a field out (a missing
 //! description is empty, a missing `result` is absent), and strict where a value must
 //! be one the reader knows: an unknown `side` or `kind` is an error that names it.
+//!
+//! [`asyncapi`] renders a document as AsyncAPI 3.0.0, for tools that read AsyncAPI.
 
+mod asyncapi;
 mod document;
 mod shape;
 
 pub use document::{ErrorDoc, EventDoc, MachineDoc, MachineStateDoc, MethodDoc, OperationDoc, SchemaDocument, Scope, StateDoc, TopicDoc, SCHEMA_VERSION, SUPPORTED_VERSIONS};
+pub use asyncapi::{asyncapi, ASYNCAPI_VERSION};
 pub use shape::{Shape, Side};
