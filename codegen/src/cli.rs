@@ -53,6 +53,22 @@ pub enum Command {
         #[command(flatten)]
         conn: ConnectArgs,
     },
+    /// List every change between two schemas and whether it breaks existing clients.
+    /// Exits 0 when nothing breaks, 1 when something does, 2 when a schema cannot be
+    /// read.
+    Diff {
+        /// The schema clients were built against: a file or a server's URL.
+        #[arg(value_name = "OLD", long_help = format!("The schema clients were built against. {SCHEMA_SOURCES}"))]
+        old: String,
+        /// The schema to check: a file or a server's URL.
+        #[arg(value_name = "NEW")]
+        new: String,
+        /// `text` for people, `json` for CI.
+        #[arg(long, value_enum, default_value_t)]
+        format: DiffFormat,
+        #[command(flatten)]
+        conn: ConnectArgs,
+    },
     /// Print a server's schema document (or check and print a schema file).
     Schema {
         /// The server's http(s):// or ws(s):// URL, or a schema file.
@@ -89,6 +105,16 @@ pub enum Command {
     },
 }
 
+/// How `volley diff` writes its report.
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum DiffFormat {
+    /// One line per change, breaking ones first, then the counts.
+    #[default]
+    Text,
+    /// One JSON document: `{"breaking", "compatible", "changes": [{"level", "rule", "subject", "path", "message"}]}`.
+    Json,
+}
+
 /// The languages `volley generate` accepts.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LanguageArg {
@@ -115,10 +141,38 @@ pub fn generate(language: Language, service: &Service, settings: &Settings) -> R
     }
 }
 
+/// Ends a command with an exit status other than 0 or 1, or with 1 without an error
+/// message (the command printed its report).
+#[derive(Debug)]
+pub struct Exit {
+    /// The process's exit status.
+    pub status: u8,
+    /// Printed on stderr after `error: `, when set.
+    pub message: Option<String>,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.message {
+            Some(message) => f.write_str(message),
+            None => write!(f, "exit status {}", self.status),
+        }
+    }
+}
+
+impl std::error::Error for Exit {}
+
 /// Runs the command line; errors are printed to stderr.
 pub fn run(cli: Cli) -> ExitCode {
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<Exit>() => {
+            let exit = e.downcast_ref::<Exit>().expect("checked");
+            if let Some(message) = &exit.message {
+                eprintln!("error: {message}");
+            }
+            ExitCode::from(exit.status)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -151,6 +205,20 @@ fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 verbose,
             };
             crate::call::run(args).map_err(|e| e.to_string().into())
+        }
+        Command::Diff { old, new, format, conn } => {
+            let connection = conn.connection().map_err(|e| Exit { status: 2, message: Some(e.to_string()) })?;
+            let load = |source: &str| load::load_with(source, &connection).map_err(|e| Exit { status: 2, message: Some(e.to_string()) });
+            let (old, new) = (load(&old)?, load(&new)?);
+            let changes = crate::diff::diff(&old, &new);
+            match format {
+                DiffFormat::Text => print!("{}", crate::diff::render_text(&changes)),
+                DiffFormat::Json => println!("{}", serde_json::to_string_pretty(&crate::diff::render_json(&changes))?),
+            }
+            if crate::diff::breaking_count(&changes) > 0 {
+                return Err(Exit { status: 1, message: None }.into());
+            }
+            Ok(())
         }
         Command::Schema { url, conn } => {
             let text = load::fetch_text(&url, &conn.connection()?)?;
