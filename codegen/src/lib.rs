@@ -20,6 +20,7 @@ pub mod load;
 pub mod names;
 pub mod output;
 pub mod python;
+pub mod suggest;
 pub mod typescript;
 
 pub use output::{GenerateError, OutputFile};
