@@ -56,6 +56,7 @@ pub enum Command {
     /// List every change between two schemas and whether it breaks existing clients.
     /// Exits 0 when nothing breaks, 1 when something does, 2 when a schema cannot be
     /// read.
+    #[command(after_long_help = crate::diff::rules_help())]
     Diff {
         /// The schema clients were built against: a file or a server's URL.
         #[arg(value_name = "OLD", long_help = format!("The schema clients were built against. {SCHEMA_SOURCES}"))]

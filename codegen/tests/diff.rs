@@ -28,6 +28,10 @@ fn fixture_dirs() -> Vec<PathBuf> {
 fn every_rule_has_a_fixture_pair() {
     let missing: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).filter(|id| !Path::new(FIXTURES).join(id).join("old.json").is_file()).collect();
     assert!(missing.is_empty(), "rules without a fixture pair under {FIXTURES}: {missing:?}");
+    let help = String::from_utf8(volley(&["diff", "--help"]).stdout).unwrap();
+    for rule in Rule::ALL {
+        assert!(help.contains(&format!("  {:<30} {:<10}  {}", rule.id(), rule.level().as_str(), rule.description())), "--help lacks {rule}:\n{help}");
+    }
 }
 
 #[test]

@@ -19,7 +19,7 @@ mod rule;
 mod types;
 
 pub use report::{render_json, render_text};
-pub use rule::{Level, Rule};
+pub use rule::{rules_help, Level, Rule};
 
 use volley_schema::SchemaDocument;
 

@@ -136,6 +136,16 @@ rules! {
     VariantRemoved = "variant-removed", Breaking;
 }
 
+/// Every rule with its level and meaning, as `volley diff --help` lists them.
+pub fn rules_help() -> String {
+    let width = Rule::ALL.iter().map(|r| r.id().len()).max().unwrap_or(0);
+    let mut out = String::from("Rules:\n");
+    for rule in Rule::ALL {
+        out.push_str(&format!("  {:<width$}  {:<10}  {}\n", rule.id(), rule.level().as_str(), rule.description()));
+    }
+    out
+}
+
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
