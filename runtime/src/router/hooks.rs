@@ -35,8 +35,8 @@ use crate::Error;
 /// | `after_connection` | the connection closed | observe |
 ///
 /// `before_connection` also runs for the standalone server's plain HTTP requests
-/// (`/schema`, routes, static files; not `/healthz` or `/metrics`), so an
-/// authentication hook guards a whole site.
+/// (`/schema`, `/asyncapi.json`, routes, static files; not `/healthz` or `/metrics`),
+/// so an authentication hook guards a whole site.
 ///
 /// The three checks that may need to wait (on a database, a token service) have async
 /// forms, [`before_connection_async`](Hook::before_connection_async),

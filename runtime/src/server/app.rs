@@ -1,5 +1,6 @@
 //! The server's HTTP surface as an axum `Router`: the WebSocket endpoint, `/schema`,
-//! `/healthz`, `/metrics`, the application's own routes and a static directory.
+//! `/asyncapi.json`, `/healthz`, `/metrics`, the application's own routes and a static
+//! directory.
 //!
 //! The standalone server serves exactly this router, and [`Server::router`] hands it to
 //! an application that mounts volley in its own axum app, so both behave the same.
@@ -22,6 +23,7 @@ use hyper::http::StatusCode;
 use super::upgrade;
 use super::ServerShared;
 use crate::protocol::ErrorCode;
+use crate::schema::SchemaDocument;
 use crate::Error;
 
 /// What the HTTP surface serves besides the WebSocket: set on the [`Server`](super::Server).
@@ -52,7 +54,18 @@ pub(super) struct App {
 }
 
 /// Paths the server itself serves, which neither the WebSocket nor a route may take.
-pub(super) const RESERVED: [&str; 3] = ["/schema", "/healthz", "/metrics"];
+pub(super) const RESERVED: [&str; 4] = ["/schema", "/asyncapi.json", "/healthz", "/metrics"];
+
+/// Marks a request that arrived over TLS (the standalone server's `tls`), so that
+/// what the server says about its own URL says `wss://`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Tls;
+
+/// What `GET /asyncapi.json` is rendered from.
+struct AsyncApi {
+    schema: SchemaDocument,
+    ws_path: String,
+}
 
 impl App {
     /// A plain request on the WebSocket path: the index of the static files, or a
@@ -77,12 +90,21 @@ pub(super) fn router(shared: Arc<ServerShared>, http: Http) -> axum::Router {
     // Behind the connection hooks, as an upgrade is: the schema, the application's
     // routes, the static files. Health and metrics stay open to load balancers and
     // scrapers.
-    let mut guarded = axum::Router::new().route("/schema", get(schema).with_state(shared.clone()));
+    let described = Arc::new(AsyncApi {
+        schema: serde_json::from_slice(&shared.schema_json).expect("the schema reads back"),
+        ws_path: http.ws_path.clone(),
+    });
+    let mut guarded = axum::Router::new()
+        .route("/schema", get(schema).with_state(shared.clone()))
+        .route("/asyncapi.json", get(asyncapi).with_state(described.clone()));
     // The schema is also where a client that knows only the endpoint's URL looks for it:
-    // that URL with `/schema` appended (PROTOCOL.md section 1).
+    // that URL with `/schema` appended (PROTOCOL.md section 1); the AsyncAPI document
+    // beside it.
     if http.ws_path != "/" {
-        let beside = format!("{}/schema", http.ws_path.trim_end_matches('/'));
-        guarded = guarded.route(&beside, get(schema).with_state(shared.clone()));
+        let base = http.ws_path.trim_end_matches('/');
+        guarded = guarded
+            .route(&format!("{base}/schema"), get(schema).with_state(shared.clone()))
+            .route(&format!("{base}/asyncapi.json"), get(asyncapi).with_state(described.clone()));
     }
     let guarded = guarded.merge(http.routes.clone());
     let mut guarded = guarded;
@@ -120,6 +142,38 @@ async fn schema(State(shared): State<Arc<ServerShared>>) -> Response {
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     r
+}
+
+/// The service as an AsyncAPI 3.0.0 document, its server the WebSocket endpoint as this
+/// request reached it.
+async fn asyncapi(State(described): State<Arc<AsyncApi>>, req: Request) -> Response {
+    let url = endpoint_url(&req, &described.ws_path);
+    let document = volley_schema::asyncapi(&described.schema, url.as_deref());
+    let mut r = Response::new(Body::from(serde_json::to_vec_pretty(&document).expect("plain JSON")));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    r
+}
+
+/// The WebSocket endpoint's URL as seen from the request: its `Host` header, `wss`
+/// over TLS, and the path where the endpoint is (under an axum `nest`, the mount point
+/// too). `None` without a host, or with one that is not a plain host name or address
+/// and port.
+fn endpoint_url(req: &Request, ws_path: &str) -> Option<String> {
+    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).or_else(|| req.uri().authority().map(|a| a.as_str()))?;
+    if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_')) {
+        return None;
+    }
+    let scheme = if req.extensions().get::<Tls>().is_some() { "wss" } else { "ws" };
+    let original = req.extensions().get::<axum::extract::OriginalUri>().map_or(req.uri().path(), |u| u.0.path());
+    let mount = original.strip_suffix(req.uri().path()).unwrap_or("");
+    let path = match (mount, ws_path) {
+        ("", path) => path.to_owned(),
+        // axum's `nest` routes the mount point itself, not a slash after it.
+        (mount, "/") => mount.to_owned(),
+        (mount, path) => format!("{mount}{path}"),
+    };
+    Some(format!("{scheme}://{host}{path}"))
 }
 
 async fn healthz(State(shared): State<Arc<ServerShared>>) -> Response {

@@ -1,9 +1,9 @@
 //! The standalone server: accepts TCP (and TLS) connections, caps them, bounds their
 //! HTTP phase, and serves the router of [`app`] on each; draining on shutdown.
 //!
-//! The HTTP surface itself (the WebSocket endpoint, `/schema`, `/healthz`, `/metrics`,
-//! routes and static files) is an axum `Router` ([`Server::router`]), which an
-//! application can mount in its own axum app instead.
+//! The HTTP surface itself (the WebSocket endpoint, `/schema`, `/asyncapi.json`,
+//! `/healthz`, `/metrics`, routes and static files) is an axum `Router`
+//! ([`Server::router`]), which an application can mount in its own axum app instead.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -31,7 +31,8 @@ use crate::router::{Router, Routes};
 use crate::schema::SubscribeParams;
 use crate::Error;
 
-/// A volley server: serves a [`Router`] over WebSocket, with its schema and a health
+/// A volley server: serves a [`Router`] over WebSocket, with its schema (`GET /schema`),
+/// the same service as an AsyncAPI 3.0.0 document (`GET /asyncapi.json`) and a health
 /// check over plain HTTP.
 ///
 /// ```no_run
@@ -171,12 +172,13 @@ impl Server {
     /// Serves the WebSocket endpoint at `path` instead of `/` (`/ws`, say). A plain
     /// `GET` there is answered `426 Upgrade Required`. The schema is then at both
     /// `/schema` and `{path}/schema`, where clients that know only the endpoint's URL
-    /// look for it.
+    /// look for it, and the AsyncAPI document at `/asyncapi.json` and
+    /// `{path}/asyncapi.json`.
     ///
     /// # Panics
     ///
     /// If `path` does not start with `/`, or is one the server serves itself
-    /// (`/schema`, `/healthz`, `/metrics`).
+    /// (`/schema`, `/asyncapi.json`, `/healthz`, `/metrics`).
     pub fn path(mut self, path: impl Into<String>) -> Self {
         let path = path.into();
         assert!(path.starts_with('/'), "the WebSocket path must start with `/`, got `{path}`");
@@ -254,7 +256,7 @@ impl Server {
     /// let volley = volley::Server::new(router);
     /// let app = Router::new()
     ///     .route("/", get(|| async { "the application" }))
-    ///     .nest("/rpc", volley.router()); // ws://host/rpc, /rpc/schema, /rpc/healthz
+    ///     .nest("/rpc", volley.router()); // ws://host/rpc, /rpc/schema, /rpc/asyncapi.json, /rpc/healthz
     /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
     /// axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
     ///     .with_graceful_shutdown(volley.drain_after(async { let _ = tokio::signal::ctrl_c().await; }))
@@ -522,9 +524,9 @@ async fn accept_loop(listener: &TcpListener, gate: &Gate) {
         let tls = gate.tls.clone();
         tokio::spawn(async move {
             match tls {
-                None => serve_http(tcp, app, remote, ticket, deadline).await,
+                None => serve_http(tcp, app, remote, ticket, deadline, false).await,
                 Some(acceptor) => match tokio::time::timeout_at(deadline, acceptor.accept(tcp)).await {
-                    Ok(Ok(stream)) => serve_http(stream, app, remote, ticket, deadline).await,
+                    Ok(Ok(stream)) => serve_http(stream, app, remote, ticket, deadline, true).await,
                     // Garbage, a plain-text client on the TLS port, a client that does
                     // not trust the certificate: nothing to answer, only to close.
                     Ok(Err(e)) => {
@@ -541,8 +543,8 @@ async fn accept_loop(listener: &TcpListener, gate: &Gate) {
 /// Serves HTTP (and the upgrade to a WebSocket) on one connection, plain or TLS, until
 /// `deadline` for everything but the WebSocket it may become. Each request carries the
 /// peer's address (`ConnectInfo`, as axum's own server sets it) and the connection's
-/// [`Ticket`].
-async fn serve_http<I>(io: I, app: axum::Router, remote: SocketAddr, ticket: Ticket, deadline: tokio::time::Instant)
+/// [`Ticket`], and, when `tls`, the [`app::Tls`] mark.
+async fn serve_http<I>(io: I, app: axum::Router, remote: SocketAddr, ticket: Ticket, deadline: tokio::time::Instant, tls: bool)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -550,6 +552,9 @@ where
     let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(axum::extract::ConnectInfo(remote));
         req.extensions_mut().insert(ticket.clone());
+        if tls {
+            req.extensions_mut().insert(app::Tls);
+        }
         app.clone().oneshot(req.map(axum::body::Body::new))
     });
     let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service).with_upgrades();

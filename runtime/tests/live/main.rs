@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod asyncapi;
 mod auth;
 mod connection_state;
 mod hooks;
