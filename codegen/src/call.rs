@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::Value;
-use volley::{CallOptions, Client, Encoding, Metadata, Streaming};
+use volley::{CallOptions, Encoding, Metadata, Streaming};
 
 /// What to call, and how.
 #[derive(Debug)]
@@ -31,10 +31,8 @@ pub struct CallArgs {
     pub timeout: Option<Duration>,
     /// Print leading metadata and trailers on stderr.
     pub verbose: bool,
-    /// Headers for the upgrade request.
-    pub headers: Vec<(String, String)>,
-    /// A PEM file of CA certificates to trust for wss://.
-    pub cacert: Option<std::path::PathBuf>,
+    /// Headers for the upgrade request and the CA certificates to trust for wss://.
+    pub connection: crate::connect::Connection,
 }
 
 /// Why a call failed.
@@ -77,33 +75,12 @@ pub fn run(args: CallArgs) -> Result<(), CallFailure> {
     rt.block_on(call(args))
 }
 
-fn ws_url(url: &str) -> String {
-    if let Some(rest) = url.strip_prefix("http://") {
-        format!("ws://{rest}")
-    } else if let Some(rest) = url.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else {
-        url.to_owned()
-    }
-}
-
 async fn call(args: CallArgs) -> Result<(), CallFailure> {
     if !args.params.is_object() {
         return Err(CallFailure::Local(format!("parameters must be a JSON object, as in '{{\"a\": 1}}'; got {}", args.params)));
     }
-    let url = ws_url(&args.url);
     let encoding = if args.msgpack { Encoding::MsgPack } else { Encoding::Json };
-    let mut builder = Client::builder(&url).encoding(encoding);
-    for (name, value) in &args.headers {
-        builder = builder.header(name, value);
-    }
-    if let Some(ca) = &args.cacert {
-        builder = builder.ca_cert(ca);
-    }
-    let client = builder
-        .connect()
-        .await
-        .map_err(|e| CallFailure::Local(connect_failure(&url, &e.message, &args)))?;
+    let client = crate::connect::open(&args.url, encoding, &args.connection).await.map_err(CallFailure::Local)?;
     let schema: Value = client.call("volley.introspect", &serde_json::json!({})).await?;
     let kind = schema["methods"]
         .as_array()
@@ -156,22 +133,6 @@ async fn call(args: CallArgs) -> Result<(), CallFailure> {
             Ok(())
         }
     }
-}
-
-/// A failed connection in words, with what to do about a refused certificate or
-/// missing credentials.
-fn connect_failure(url: &str, message: &str, args: &CallArgs) -> String {
-    let mut text = format!("cannot connect to {url}: {message}");
-    if let Some(hint) = crate::connect::certificate_hint(message, args.cacert.as_deref()) {
-        text.push_str(&format!("\n{hint}"));
-    } else if message.contains(" 401 ") || message.contains(" 403 ") {
-        text.push_str(if args.headers.is_empty() {
-            "\nthe server wants credentials: pass them with -H 'Name: value', as in -H 'Authorization: Bearer TOKEN'"
-        } else {
-            "\nthe server refused the credentials given with -H"
-        });
-    }
-    text
 }
 
 async fn print_stream(mut items: Streaming<Value>, verbose: bool) -> Result<(), CallFailure> {

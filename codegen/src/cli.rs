@@ -193,10 +193,9 @@ fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("metadata `{kv}` is not KEY=VALUE")))
                 .collect::<Result<Vec<_>, _>>()?;
             // Read the CA file first, so that a bad one is named as such.
-            conn.connection()?;
+            let connection = conn.connection()?;
             let args = crate::call::CallArgs {
-                headers: conn.headers.into_iter().map(|h| (h.name, h.value)).collect(),
-                cacert: conn.cacert,
+                connection,
                 url,
                 method,
                 params,

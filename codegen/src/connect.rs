@@ -77,6 +77,48 @@ pub struct CaFile {
     pub certs: Vec<ureq::tls::Certificate<'static>>,
 }
 
+/// The WebSocket URL of a server given by its `http(s)://` or `ws(s)://` URL.
+pub fn ws_url(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else {
+        url.to_owned()
+    }
+}
+
+/// Opens a WebSocket to the server at `url` (`ws(s)://` or `http(s)://`) with the
+/// connection's headers and CA certificates. A failure is a sentence that says what to
+/// do about a refused certificate or missing credentials.
+pub async fn open(url: &str, encoding: volley::Encoding, connection: &Connection) -> Result<volley::Client, String> {
+    let url = ws_url(url);
+    let mut builder = volley::Client::builder(&url).encoding(encoding);
+    for h in &connection.headers {
+        builder = builder.header(&h.name, &h.value);
+    }
+    if let Some(ca) = &connection.cacert {
+        builder = builder.ca_cert(&ca.path);
+    }
+    builder.connect().await.map_err(|e| connect_failure(&url, &e.message, connection))
+}
+
+/// A failed connection in words, with what to do about a refused certificate or
+/// missing credentials.
+fn connect_failure(url: &str, message: &str, connection: &Connection) -> String {
+    let mut text = format!("cannot connect to {url}: {message}");
+    if let Some(hint) = certificate_hint(message, connection.cacert.as_ref().map(|c| c.path.as_path())) {
+        text.push_str(&format!("\n{hint}"));
+    } else if message.contains(" 401 ") || message.contains(" 403 ") {
+        text.push_str(if connection.headers.is_empty() {
+            "\nthe server wants credentials: pass them with -H 'Name: value', as in -H 'Authorization: Bearer TOKEN'"
+        } else {
+            "\nthe server refused the credentials given with -H"
+        });
+    }
+    text
+}
+
 impl ConnectArgs {
     /// Reads and checks the `--cacert` file, so that a missing or unusable one is
     /// reported before anything connects.
