@@ -78,6 +78,23 @@ pub enum Command {
         #[command(flatten)]
         conn: ConnectArgs,
     },
+    /// Describe a service for people: its methods (one signature each, by namespace),
+    /// topics, shared states and state machines; or, given a NAME, that method, topic,
+    /// state, machine, named type or namespace in full, with its docs and the types it
+    /// uses. Exits 1 when NAME names nothing, listing the closest names.
+    Describe {
+        /// The server's http(s):// or ws(s):// URL, or a schema file.
+        #[arg(value_name = "URL|FILE", long_help = SCHEMA_SOURCES)]
+        url: String,
+        /// A method, topic, state, machine, named type or namespace, such as `calc.evaluate`.
+        name: Option<String>,
+        /// `text` for people; `json` prints NAME's entry in the schema (or the whole
+        /// document).
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::describe::Format,
+        #[command(flatten)]
+        conn: ConnectArgs,
+    },
     /// Call a method of a live server. Stream items from the server print one JSON
     /// value per line; items to send for client and bidirectional streams are read from
     /// stdin, one JSON value per line. Exits 1 on an error, printing the server's error
@@ -225,6 +242,11 @@ fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let doc: serde_json::Value = serde_json::from_str(&text)?;
             load::parse(&url, &text)?;
             println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(())
+        }
+        Command::Describe { url, name, format, conn } => {
+            let doc = load::load_with(&url, &conn.connection()?).map_err(|e| crate::describe::explain(&url, e))?;
+            print!("{}", crate::describe::describe(doc, name.as_deref(), format)?);
             Ok(())
         }
         Command::Generate { language, schema, out, package_name, package_version, conn } => {

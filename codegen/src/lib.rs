@@ -14,6 +14,7 @@
 pub mod call;
 pub mod cli;
 pub mod connect;
+pub mod describe;
 pub mod diff;
 pub mod ir;
 pub mod load;

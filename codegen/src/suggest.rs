@@ -1,8 +1,8 @@
 //! "Did you mean ...?": the names closest to one that was not found, for commands that
 //! take a name (a method, a topic, a type) and should answer a typo with the right one.
 //!
-//! Closeness is the edit distance (Levenshtein: one letter inserted, deleted or replaced
-//! counts one), ignoring case. A dotted candidate is also compared by its last segment,
+//! Closeness is the edit distance (one letter inserted, deleted or replaced, or two
+//! neighbours swapped, counts one), ignoring case. A dotted candidate is also compared by its last segment,
 //! so `evaluate` finds `calc.evaluate` and `calc.evalute` finds it too.
 
 /// The candidates closest to `name`, nearest first (ties in the candidates' order),
@@ -21,6 +21,7 @@
 /// assert_eq!(closest("calc.evalute", names), ["calc.evaluate"]);
 /// assert_eq!(closest("evaluate", names), ["calc.evaluate"]);
 /// assert_eq!(closest("ad", names), ["add"]);
+/// assert_eq!(closest("dviide", names), ["divide"]);
 /// assert!(closest("sqrt", names).is_empty());
 /// ```
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
@@ -47,19 +48,28 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     scored.into_iter().filter(|(d, _)| *d == best).map(|(_, c)| c).take(5).collect()
 }
 
-/// The Levenshtein distance between two strings of characters.
+/// The edit distance between two strings of characters, with two neighbours swapped
+/// counting one edit (the optimal string alignment distance).
 fn distance(a: &[char], b: &[char]) -> usize {
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = if ca == cb { diagonal } else { 1 + diagonal.min(above).min(row[j]) };
-            diagonal = above;
+    // d[i][j]: the distance between a[..i] and b[..j].
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -75,7 +85,8 @@ mod tests {
         assert_eq!(d("", ""), 0);
         assert_eq!(d("abc", ""), 3);
         assert_eq!(d("kitten", "sitting"), 3);
-        assert_eq!(d("divide", "divdie"), 2);
+        assert_eq!(d("divide", "divdie"), 1, "a swap is one edit");
+        assert_eq!(d("ca", "abc"), 3);
         assert_eq!(d("évalue", "evalue"), 1);
     }
 
