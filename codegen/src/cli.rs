@@ -70,6 +70,30 @@ pub enum Command {
         #[command(flatten)]
         conn: ConnectArgs,
     },
+    /// Subscribe to topics and shared states of a live server and print what arrives,
+    /// one JSON value per line, until interrupted: `{"topic": name, "value": v}` for a
+    /// notification, `{"state": name, "value": document}` after each change of a state
+    /// (or `{"state": name, "patch": [...]}` with --patches). A name the schema lists as a
+    /// state is a state; any other is a topic, and `chat.*` or `*` match many. Exits 1
+    /// when the server goes away, unless --reconnect.
+    Listen {
+        /// The server's ws(s):// or http(s):// URL.
+        url: String,
+        /// Topics, topic patterns (`chat.*`, `*`) and shared states.
+        #[arg(required = true, value_name = "TOPIC|STATE")]
+        names: Vec<String>,
+        /// Print each state change as its JSON Patch instead of the whole document.
+        #[arg(long)]
+        patches: bool,
+        /// When the connection ends, connect again and subscribe again.
+        #[arg(long)]
+        reconnect: bool,
+        /// Speak MessagePack instead of JSON.
+        #[arg(long)]
+        msgpack: bool,
+        #[command(flatten)]
+        conn: ConnectArgs,
+    },
     /// Print a server's schema document (or check and print a schema file).
     Schema {
         /// The server's http(s):// or ws(s):// URL, or a schema file.
@@ -236,6 +260,10 @@ fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 return Err(Exit { status: 1, message: None }.into());
             }
             Ok(())
+        }
+        Command::Listen { url, names, patches, reconnect, msgpack, conn } => {
+            let args = crate::listen::ListenArgs { url, names, patches, reconnect, msgpack, connection: conn.connection()? };
+            crate::listen::run(args).map_err(Into::into)
         }
         Command::Schema { url, conn } => {
             let text = load::fetch_text(&url, &conn.connection()?)?;

@@ -17,6 +17,7 @@ pub mod connect;
 pub mod describe;
 pub mod diff;
 pub mod ir;
+pub mod listen;
 pub mod load;
 pub mod names;
 pub mod output;

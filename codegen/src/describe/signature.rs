@@ -67,6 +67,14 @@ pub fn flags(m: &Method, doc: &MethodDoc) -> Vec<String> {
     flags
 }
 
+/// Every type a method's signature shows, in the order it shows them: parameters,
+/// streamed items, result, error, operation progress.
+pub fn types(m: &Method) -> Vec<&Type> {
+    let mut roots: Vec<&Type> = m.params.iter().map(|f| &f.ty).collect();
+    roots.extend(m.input.iter().chain(&m.output).chain(&m.result).chain(&m.error).chain(&m.operation));
+    roots
+}
+
 /// Parameters as `name: type`, `name?: type` for those that may be left out.
 pub fn params(fields: &[Field]) -> Vec<String> {
     fields.iter().map(field).collect()

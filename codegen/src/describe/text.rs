@@ -3,7 +3,7 @@
 
 use volley_schema::Scope;
 
-use crate::ir::{Field, Machine, Method, Service, State, Topic, Type};
+use crate::ir::{Field, Machine, Service, State, Topic, Type};
 
 use super::signature;
 use super::types::{definition, expr, field, notes, referenced};
@@ -126,15 +126,8 @@ fn method(cat: &Catalogue, i: usize) -> String {
     if let Some(error) = &m.error {
         out.push(format!("error: {}, the data of its APPLICATION (1000) errors", expr(error)));
     }
-    types_below(&mut out, &cat.service, &method_types(m), None);
+    types_below(&mut out, &cat.service, &signature::types(m), None);
     finish(out)
-}
-
-/// Every type a method's signature shows, in the order it shows them.
-pub(crate) fn method_types(m: &Method) -> Vec<&Type> {
-    let mut roots: Vec<&Type> = m.params.iter().map(|f| &f.ty).collect();
-    roots.extend(m.input.iter().chain(&m.output).chain(&m.result).chain(&m.error).chain(&m.operation));
-    roots
 }
 
 fn topic(s: &Service, t: &Topic) -> String {
