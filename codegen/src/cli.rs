@@ -119,6 +119,19 @@ pub enum Command {
         #[command(flatten)]
         conn: ConnectArgs,
     },
+    /// Write a Markdown API reference of a service (`index.md`): every method with its
+    /// signature, docs, parameters, result, errors and deprecation, by namespace; then
+    /// topics, shared states, state machines, named types and error codes.
+    Docs {
+        /// The schema: a file, or a server's http(s):// or ws(s):// URL (--help lists them).
+        #[arg(long, value_name = "FILE|URL", long_help = format!("The schema. {SCHEMA_SOURCES}"))]
+        schema: String,
+        /// The folder to write the reference to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        conn: ConnectArgs,
+    },
     /// Call a method of a live server. Stream items from the server print one JSON
     /// value per line; items to send for client and bidirectional streams are read from
     /// stdin, one JSON value per line. Exits 1 on an error, printing the server's error
@@ -275,6 +288,13 @@ fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Describe { url, name, format, conn } => {
             let doc = load::load_with(&url, &conn.connection()?).map_err(|e| crate::describe::explain(&url, e))?;
             print!("{}", crate::describe::describe(doc, name.as_deref(), format)?);
+            Ok(())
+        }
+        Command::Docs { schema, out, conn } => {
+            let doc = load::load_with(&schema, &conn.connection()?).map_err(|e| crate::describe::explain(&schema, e))?;
+            let files = crate::docs::generate(&crate::describe::Catalogue::new(doc)?)?;
+            write_all(&out, &files)?;
+            eprintln!("wrote {} to {}", files.iter().map(|f| f.path.display().to_string()).collect::<Vec<_>>().join(", "), out.display());
             Ok(())
         }
         Command::Generate { language, schema, out, package_name, package_version, conn } => {

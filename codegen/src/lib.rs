@@ -16,6 +16,7 @@ pub mod cli;
 pub mod connect;
 pub mod describe;
 pub mod diff;
+pub mod docs;
 pub mod ir;
 pub mod listen;
 pub mod load;
