@@ -1,6 +1,8 @@
-//! The `volley` command line: `volley generate <language>`, `volley schema` and
-//! `volley call`. Every command that connects to a server takes the same connection
-//! options ([`ConnectArgs`]: `-H 'Name: value'`, `--cacert FILE`).
+//! The `volley` command line: `volley generate <language>`, `volley schema`, `volley
+//! call`, `volley describe [NAME]` (a service's signatures and types, for people) and
+//! `volley docs` (its Markdown reference). Every command that connects to a server
+//! takes the same connection options ([`ConnectArgs`]: `-H 'Name: value'`, `--cacert
+//! FILE`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,12 +1,16 @@
 //! `volley-cli`: the `volley` command. It generates typed client SDKs from a volley
-//! server's introspection document (PROTOCOL.md section 9), and calls and inspects live
-//! servers (`volley call`, `volley schema`).
+//! server's introspection document (PROTOCOL.md section 9), calls and inspects live
+//! servers (`volley call`, `volley schema`), and shows a service to people: `volley
+//! describe` prints its signatures and types ([`describe`]), `volley docs` writes its
+//! Markdown reference ([`docs`]).
 //!
 //! The pipeline runs one way: [`load`] reads and checks the document, [`ir`] turns its
 //! JSON Schemas into language-neutral types, and each language's module (such as
 //! [`typescript`]) builds its own model of names and types from the IR and renders it
 //! through askama templates (the repository's `templates/` folder, linked into this
-//! crate as `templates/` so it packages with them).
+//! crate as `templates/` so it packages with them). [`describe`] and [`docs`] start
+//! from the same IR: describe writes its types and signatures as TypeScript-like text,
+//! and docs lays those out as Markdown through the template `templates/docs/index.md`.
 //!
 //! Adding a language means a module with a `generate(&Service, &Settings) ->
 //! Result<Vec<OutputFile>, GenerateError>` function and a [`Language`] variant.
