@@ -82,12 +82,11 @@ async fn call(args: CallArgs) -> Result<(), CallFailure> {
     let encoding = if args.msgpack { Encoding::MsgPack } else { Encoding::Json };
     let client = crate::connect::open(&args.url, encoding, &args.connection).await.map_err(CallFailure::Local)?;
     let schema: Value = client.call("volley.introspect", &serde_json::json!({})).await?;
-    let kind = schema["methods"]
-        .as_array()
-        .and_then(|ms| ms.iter().find(|m| m["name"] == args.method.as_str() && m["side"] != "client"))
-        .and_then(|m| m["kind"].as_str())
-        .unwrap_or("unary")
-        .to_owned();
+    let served: Vec<&Value> = schema["methods"].as_array().into_iter().flatten().filter(|m| m["side"] != "client").collect();
+    let Some(method) = served.iter().find(|m| m["name"] == args.method.as_str()) else {
+        return Err(CallFailure::Local(not_found(&args.method, served.iter().filter_map(|m| m["name"].as_str()))));
+    };
+    let kind = method["kind"].as_str().unwrap_or("unary").to_owned();
     let mut options = CallOptions::new();
     for (k, v) in &args.metadata {
         options = options.metadata(k.clone(), v.clone());
@@ -133,6 +132,17 @@ async fn call(args: CallArgs) -> Result<(), CallFailure> {
             Ok(())
         }
     }
+}
+
+/// A method the schema does not list, refused before anything is sent, with the names
+/// nearest to it.
+fn not_found<'a>(method: &str, names: impl IntoIterator<Item = &'a str>) -> String {
+    let mut text = format!("the server has no method `{method}`");
+    match crate::suggest::closest(method, names).as_slice() {
+        [] => text.push_str(" (volley describe URL lists them)"),
+        close => text.push_str(&format!("; did you mean {}?", close.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))),
+    }
+    text
 }
 
 async fn print_stream(mut items: Streaming<Value>, verbose: bool) -> Result<(), CallFailure> {

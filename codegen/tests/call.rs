@@ -23,7 +23,10 @@ fn unary_calls_and_typed_errors_in_both_encodings() {
         assert!(err.contains(r#""kind":"DivisionByZero""#), "{err}");
     }
     let o = volley(&["call", &url, "nope"], "");
-    assert!(text(&o.stderr).contains("METHOD_NOT_FOUND (404)"), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("the server has no method `nope` (volley describe URL lists them)"), "{}", text(&o.stderr));
+    let o = volley(&["call", &url, "calc.evalute", "{}"], "");
+    assert!(text(&o.stderr).contains("the server has no method `calc.evalute`; did you mean `calc.evaluate`?"), "{}", text(&o.stderr));
     let o = volley(&["call", &url, "add", "[1, 2]"], "");
     assert!(text(&o.stderr).contains("must be a JSON object"), "{}", text(&o.stderr));
 }
