@@ -9,10 +9,10 @@
 /// at most five, or none when nothing is close.
 ///
 /// A candidate is close when its distance to `name` is at most a third of `name`'s
-/// length (at least 1): `ad` finds `add`, `calc.evalute` finds `calc.evaluate`, `x` finds
-/// nothing in `["add", "divide"]`. Only the nearest distance found is kept, so a typo of
-/// one letter is not drowned among names two letters away. A candidate equal to `name`
-/// is not a suggestion.
+/// length (at least 1), and not every letter is replaced: `ad` finds `add`,
+/// `calc.evalute` finds `calc.evaluate`, `c` finds nothing in `["a", "b"]`. Only the
+/// nearest distance found is kept, so a typo of one letter is not drowned among names
+/// two letters away. A candidate equal to `name` is not a suggestion.
 ///
 /// ```
 /// use volley_cli::suggest::closest;
@@ -32,13 +32,15 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         if candidate == name || scored.iter().any(|(_, c)| *c == candidate) {
             continue;
         }
+        // Edits that replace every letter are no resemblance (`c` is not close to `a`).
+        let close = |other: &[char]| {
+            let d = distance(&wanted, other);
+            (d < wanted.len().max(other.len())).then_some(d)
+        };
         let whole: Vec<char> = candidate.to_lowercase().chars().collect();
-        let mut d = distance(&wanted, &whole);
-        if let Some((_, last)) = candidate.rsplit_once('.') {
-            let last: Vec<char> = last.to_lowercase().chars().collect();
-            d = d.min(distance(&wanted, &last));
-        }
-        if d <= limit {
+        let last: Option<Vec<char>> = candidate.rsplit_once('.').map(|(_, last)| last.to_lowercase().chars().collect());
+        let d = [close(&whole), last.and_then(|l| close(&l))].into_iter().flatten().min();
+        if let Some(d) = d.filter(|d| *d <= limit) {
             scored.push((d, candidate));
         }
     }
@@ -56,8 +58,8 @@ fn distance(a: &[char], b: &[char]) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -98,12 +100,14 @@ mod tests {
         assert_eq!(closest("NEWS", names), ["news"]);
         assert!(closest("news", names).is_empty(), "the name itself is no suggestion");
         assert!(closest("weather", names).is_empty());
+        assert!(closest("c", ["a", "b"]).is_empty(), "a name replaced whole is not close");
+        assert_eq!(closest("c", ["a", "cc"]), ["cc"]);
     }
 
     #[test]
     fn ties_keep_the_candidates_order_and_duplicates_are_dropped() {
         assert_eq!(closest("cat", ["bat", "cot", "bat", "car"]), ["bat", "cot", "car"]);
-        let many = ["a1", "a2", "a3", "a4", "a5", "a6"];
-        assert_eq!(closest("a", many).len(), 5);
+        let many = ["ab1", "ab2", "ab3", "ab4", "ab5", "ab6"];
+        assert_eq!(closest("ab", many).len(), 5);
     }
 }

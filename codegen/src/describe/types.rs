@@ -263,11 +263,8 @@ fn visit<'s>(service: &'s Service, t: &Type, seen: &mut BTreeSet<String>, out: &
 pub fn refs_in_order(t: &Type) -> Vec<String> {
     fn walk(t: &Type, out: &mut Vec<String>) {
         match t {
-            Type::Ref(n) => {
-                if !out.contains(n) {
-                    out.push(n.clone());
-                }
-            }
+            Type::Ref(n) if !out.contains(n) => out.push(n.clone()),
+            Type::Ref(_) => {}
             Type::Nullable(t) | Type::List(t) | Type::Map(t) => walk(t, out),
             Type::Tuple(ts) | Type::Union(ts) | Type::AllOf(ts) => ts.iter().for_each(|t| walk(t, out)),
             Type::Object(o) => {
