@@ -14,6 +14,8 @@
 #      static HTTP server, loads the page in headless Chromium, has it drive both
 #      servers over the browser's native WebSocket in both encodings (and wss://), and
 #      asserts on what the page reports and on the frames Chromium saw.
+#   6. runs test/docs.test.mjs: opens the playground each server serves at /docs and
+#      clicks through calls and a subscription there, saving screenshots in screenshots/.
 #
 # Exits non-zero on any failure. Servers it starts are stopped on exit; the browser is
 # closed by the test.
@@ -70,4 +72,7 @@ rm -rf build
 
 step "node --test (headless Chromium)"
 node --test test/browser.test.mjs
+
+step "node --test: the /docs playground (headless Chromium)"
+node --test test/docs.test.mjs
 echo "browser suite passed"

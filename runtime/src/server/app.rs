@@ -39,11 +39,13 @@ pub(super) struct Http {
     pub index: Option<String>,
     /// Serve Prometheus metrics at `/metrics`.
     pub metrics: bool,
+    /// Serve the playground page at `/docs`.
+    pub docs: bool,
 }
 
 impl Default for Http {
     fn default() -> Self {
-        Http { ws_path: "/".into(), routes: axum::Router::new(), static_dir: None, index: Some("/index.html".into()), metrics: false }
+        Http { ws_path: "/".into(), routes: axum::Router::new(), static_dir: None, index: Some("/index.html".into()), metrics: false, docs: true }
     }
 }
 
@@ -54,7 +56,7 @@ pub(super) struct App {
 }
 
 /// Paths the server itself serves, which neither the WebSocket nor a route may take.
-pub(super) const RESERVED: [&str; 4] = ["/schema", "/asyncapi.json", "/healthz", "/metrics"];
+pub(super) const RESERVED: [&str; 5] = ["/schema", "/asyncapi.json", "/healthz", "/metrics", "/docs"];
 
 /// Marks a request that arrived over TLS (the standalone server's `tls`), so that
 /// what the server says about its own URL says `wss://`.
@@ -105,6 +107,9 @@ pub(super) fn router(shared: Arc<ServerShared>, http: Http) -> axum::Router {
         guarded = guarded
             .route(&format!("{base}/schema"), get(schema).with_state(shared.clone()))
             .route(&format!("{base}/asyncapi.json"), get(asyncapi).with_state(described.clone()));
+    }
+    if http.docs {
+        guarded = guarded.merge(super::docs::routes(&http.ws_path));
     }
     let guarded = guarded.merge(http.routes.clone());
     let mut guarded = guarded;

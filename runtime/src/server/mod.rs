@@ -20,6 +20,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 mod app;
+mod docs;
 mod forwarded;
 mod upgrade;
 
@@ -178,7 +179,7 @@ impl Server {
     /// # Panics
     ///
     /// If `path` does not start with `/`, or is one the server serves itself
-    /// (`/schema`, `/asyncapi.json`, `/healthz`, `/metrics`).
+    /// (`/schema`, `/asyncapi.json`, `/healthz`, `/metrics`, `/docs`).
     pub fn path(mut self, path: impl Into<String>) -> Self {
         let path = path.into();
         assert!(path.starts_with('/'), "the WebSocket path must start with `/`, got `{path}`");
@@ -368,6 +369,16 @@ impl Server {
     /// new call to an operation method is refused with `UNAVAILABLE`.
     pub fn operations(self, retention: std::time::Duration, capacity: usize) -> Self {
         self.shared.routes.operations.configure(retention, capacity);
+        self
+    }
+
+    /// Serves the playground at `GET /docs` (on by default): a page that lists the
+    /// service's methods, topics and states from its schema and calls them over
+    /// WebSocket, with example parameters checked against their types as they are
+    /// typed. Embedded in the binary, behind the connection hooks as `/schema` is.
+    /// `docs(false)` turns it off (then `/docs` is free for a route of the application).
+    pub fn docs(mut self, on: bool) -> Self {
+        self.http.docs = on;
         self
     }
 

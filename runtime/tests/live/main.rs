@@ -9,6 +9,7 @@ mod common;
 mod asyncapi;
 mod auth;
 mod connection_state;
+mod docs;
 mod hooks;
 mod http;
 mod limits;
