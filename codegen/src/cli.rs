@@ -55,6 +55,19 @@ pub enum Command {
         #[command(flatten)]
         conn: ConnectArgs,
     },
+    /// Print a service as an AsyncAPI 3.0.0 document (the same as a server's
+    /// `GET /asyncapi.json`), for tools that read AsyncAPI.
+    Asyncapi {
+        /// The schema: a file, or a server's http(s):// or ws(s):// URL (--help lists them).
+        #[arg(long, value_name = "FILE|URL", long_help = format!("The schema. {SCHEMA_SOURCES}"))]
+        schema: String,
+        /// The WebSocket endpoint the document names as its server (default: the server
+        /// --schema was fetched from; for a file, ws://localhost:8000/).
+        #[arg(long, value_name = "URL")]
+        server_url: Option<String>,
+        #[command(flatten)]
+        conn: ConnectArgs,
+    },
     /// List every change between two schemas and whether it breaks existing clients.
     /// Exits 0 when nothing breaks, 1 when something does, 2 when a schema cannot be
     /// read.
@@ -237,6 +250,25 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// The WebSocket endpoint of the server a schema URL names (`http://host/rpc/schema`:
+/// `ws://host/rpc`); `None` for a file, or a URL of a `.json` file.
+fn endpoint_of(source: &str) -> Option<String> {
+    let (scheme, rest) = source.split_once("://")?;
+    let scheme = match scheme {
+        "ws" | "http" => "ws",
+        "wss" | "https" => "wss",
+        _ => return None,
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = path.trim_end_matches('/');
+    if path.ends_with(".json") {
+        return None;
+    }
+    let path = path.strip_suffix("/schema").unwrap_or(path);
+    Some(format!("{scheme}://{authority}{}", if path.is_empty() { "/" } else { path }))
+}
+
 fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Call { url, method, params, msgpack, metadata, timeout_ms, verbose, conn } => {
@@ -308,6 +340,12 @@ fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let files = generate(language.into(), &service, &settings)?;
             write_all(&out, &files)?;
             eprintln!("wrote {} files to {}", files.len(), out.display());
+            Ok(())
+        }
+        Command::Asyncapi { schema, server_url, conn } => {
+            let doc = load::load_with(&schema, &conn.connection()?)?;
+            let server_url = server_url.or_else(|| endpoint_of(&schema));
+            println!("{}", serde_json::to_string_pretty(&volley_schema::asyncapi(&doc, server_url.as_deref()))?);
             Ok(())
         }
     }
