@@ -8,8 +8,8 @@
 //! an SDK generated from the new schema. Everything else is **compatible**, and listed
 //! so that a reviewer sees it.
 //!
-//! The service's parts are matched by name ([`elements`]); their types are compared as
-//! JSON Schemas in the direction the data flows ([`types`]): what clients send may only
+//! The service's parts are matched by name (the `elements` module); their types are compared as
+//! JSON Schemas in the direction the data flows (the `types` module): what clients send may only
 //! widen, what they receive may only narrow. Each kind of change is a [`Rule`] with a
 //! stable id for CI (`--format json`).
 
