@@ -33,7 +33,15 @@
     for (const c of children.flat()) if (c != null && c !== false) el.append(c instanceof Node ? c : String(c));
     return el;
   }
-  const pretty = (v) => JSON.stringify(v, null, 2);
+  // Integers beyond 2^53 arrive with all their digits (PROTOCOL.md section 2): read as
+  // BigInt from their source text where the browser gives it, and shown as they came.
+  const exact = (key, value, context) => typeof value === "number" && !Number.isSafeInteger(value) && context?.source && /^-?\d+$/.test(context.source) ? BigInt(context.source) : value;
+  const MARK = "__volley_bigint__";
+  const showJson = (v, indent) => {
+    const text = JSON.stringify(v, (k, x) => typeof x === "bigint" ? MARK + x + MARK : x, indent);
+    return text === undefined ? "undefined" : text.replace(new RegExp(`"${MARK}(-?\\d+)${MARK}"`, "g"), "$1");
+  };
+  const pretty = (v) => showJson(v, 2);
   const clock = () => new Date().toLocaleTimeString(undefined, { hour12: false });
   const codeName = (code) => (doc?.errors || []).find((e) => e.code === code)?.name || CODE_NAMES[code] || "code " + code;
 
@@ -97,7 +105,7 @@
     },
     receive(text) {
       let frame;
-      try { frame = JSON.parse(text); } catch { return; }
+      try { frame = JSON.parse(text, exact); } catch { return; }
       if (!Array.isArray(frame)) return;
       const [kind, id] = frame;
       if (kind === NOTIFY) {
@@ -346,7 +354,7 @@
 
   function applyPatch(document, ops) {
     const parse = (p) => p === "" ? [] : p.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
-    const clone = (v) => v === undefined ? v : JSON.parse(JSON.stringify(v));
+    const clone = (v) => v === undefined ? v : structuredClone(v);
     const get = (d, path) => path.reduce((o, k) => (o == null ? undefined : o[k]), d);
     for (const op of ops) {
       const path = parse(op.path);
@@ -490,7 +498,7 @@
     const addItem = (value, dir) => {
       items.hidden = false;
       const n = dir === "sent" ? ++sent : ++received;
-      items.append(h("li." + (dir || "got"), null, h("span.n", null, "#" + n), h("span.at", null, clock()), h("span.v", null, JSON.stringify(value))));
+      items.append(h("li." + (dir || "got"), null, h("span.n", null, "#" + n), h("span.at", null, clock()), h("span.v", null, showJson(value))));
       items.scrollTop = items.scrollHeight;
     };
     const flush = () => {
@@ -572,7 +580,7 @@
       return el;
     }
     el.append(subscription("topics", t.name, (list, value, topic) => {
-      list.append(h("li", null, h("span.at", null, clock()), topic && topic !== t.name ? h("span.at", null, topic) : null, h("span.v", null, JSON.stringify(value))));
+      list.append(h("li", null, h("span.at", null, clock()), topic && topic !== t.name ? h("span.at", null, topic) : null, h("span.v", null, showJson(value))));
     }));
     return el;
   }
