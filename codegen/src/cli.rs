@@ -1,6 +1,7 @@
 //! The `volley` command line: `volley generate <language>`, `volley schema`, `volley
 //! call`, `volley describe [NAME]` (a service's signatures and types, for people) and
-//! `volley docs` (its Markdown reference). Every command that connects to a server
+//! `volley docs` (its Markdown reference), and `volley console URL` (an interactive
+//! console on a live server). Every command that connects to a server
 //! takes the same connection options ([`ConnectArgs`]: `-H 'Name: value'`, `--cacert
 //! FILE`).
 
@@ -151,6 +152,25 @@ pub enum Command {
     /// value per line; items to send for client and bidirectional streams are read from
     /// stdin, one JSON value per line. Exits 1 on an error, printing the server's error
     /// code, name, message and data.
+    /// An interactive console on a live server: call methods (`add a=1 b=2` or
+    /// `add {"a": 1, "b": 2}`) in any call shape, subscribe to topics and shared states
+    /// and see them arrive above the prompt, publish, `describe`. Tab completes names
+    /// from the server's schema; `help` lists the commands. Exits 1 when the server
+    /// goes away.
+    Console {
+        /// The server's ws(s):// or http(s):// URL.
+        url: String,
+        /// Speak MessagePack instead of JSON.
+        #[arg(long)]
+        msgpack: bool,
+        /// Where to keep the history of lines typed (default:
+        /// $XDG_STATE_HOME/volley/console_history, else
+        /// ~/.local/state/volley/console_history); one that cannot be written is skipped.
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+        #[command(flatten)]
+        conn: ConnectArgs,
+    },
     Call {
         /// The server's ws(s):// or http(s):// URL.
         url: String,
@@ -271,6 +291,10 @@ fn endpoint_of(source: &str) -> Option<String> {
 
 fn execute(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
+        Command::Console { url, msgpack, history, conn } => {
+            let connection = conn.connection()?;
+            crate::console::run(crate::console::ConsoleArgs { url, msgpack, connection, history })
+        }
         Command::Call { url, method, params, msgpack, metadata, timeout_ms, verbose, conn } => {
             let params: serde_json::Value = match params {
                 Some(p) => serde_json::from_str(&p).map_err(|e| format!("the parameters are not JSON: {e}"))?,

@@ -1,6 +1,7 @@
 //! `volley-cli`: the `volley` command. It generates typed client SDKs from a volley
 //! server's introspection document (PROTOCOL.md section 9), calls and inspects live
-//! servers (`volley call`, `volley schema`), and shows a service to people: `volley
+//! servers (`volley call`, `volley schema`, and [`console`], the interactive `volley
+//! console`), and shows a service to people: `volley
 //! describe` prints its signatures and types ([`describe`]), `volley docs` writes its
 //! Markdown reference ([`docs`]).
 //!
@@ -18,6 +19,7 @@
 pub mod call;
 pub mod cli;
 pub mod connect;
+pub mod console;
 pub mod describe;
 pub mod diff;
 pub mod docs;
