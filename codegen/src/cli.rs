@@ -1,10 +1,10 @@
 //! The `volley` command line: `volley generate <language>`, `volley schema`, `volley
-//! call`, `volley describe [NAME]` (a service's signatures and types, for people) and
-//! `volley docs` (its Markdown reference), and `volley console URL` (an interactive
-//! console on a live server). Every command that connects to a server
-//! takes the same connection options ([`ConnectArgs`]: `-H 'Name: value'`, `--cacert
-//! FILE`).
-
+//! call`, `volley listen` (topics and states as JSON lines), `volley console URL` (an
+//! interactive console on a live server), `volley describe [NAME]` (a service's
+//! signatures and types, for people), `volley docs` (its Markdown reference), `volley
+//! asyncapi` (its AsyncAPI 3.0 document) and `volley diff OLD NEW` (breaking changes
+//! between two schemas). Every command that connects to a server takes the same
+//! connection options ([`ConnectArgs`]: `-H 'Name: value'`, `--cacert FILE`).
 use std::path::PathBuf;
 use std::process::ExitCode;
 

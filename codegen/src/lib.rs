@@ -1,7 +1,8 @@
 //! `volley-cli`: the `volley` command. It generates typed client SDKs from a volley
 //! server's introspection document (PROTOCOL.md section 9), calls and inspects live
-//! servers (`volley call`, `volley schema`, and [`console`], the interactive `volley
-//! console`), and shows a service to people: `volley
+//! servers (`volley call`, `volley schema`, [`listen`], and [`console`], the interactive
+//! `volley console`), checks two schemas for breaking changes ([`diff`]), and shows a
+//! service to people: `volley
 //! describe` prints its signatures and types ([`describe`]), `volley docs` writes its
 //! Markdown reference ([`docs`]).
 //!
